@@ -1,0 +1,106 @@
+"""Terminal bytes → the text a reader's screen shows.
+
+The captured bytes of a step are fed to a `pyte` terminal emulator of the configured width,
+so that what is kept is what a reader sees rather than what the program wrote:
+
+- redraws collapse to their final state (``\\r`` overwrites, cursor-up + erase-line progress
+  such as ``docker service create/scale``);
+- colours and other escape sequences leave no trace in the text;
+- the whole output is kept: lines that scroll off the top of the screen go to a scrollback
+  list, exactly as a terminal's scrollback, so a 5000-line output is returned whole;
+- lines longer than ``columns`` wrap at ``columns`` as a terminal wraps them (autowrap,
+  DECAWM), and nowhere else;
+- a bare ``\\n`` starts a new line at column 0 (the pty's ONLCR does the same for programs),
+  tabs expand to the terminal's 8-column tab stops;
+- trailing spaces of each line and trailing blank lines are dropped.
+
+Cursor movement is relative to the visible screen (``rows`` lines, like the reader's window),
+so a redraw cannot reach back into the scrollback — also as a terminal behaves.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pyte
+from pyte.screens import Margins
+from wcwidth import wcwidth
+
+DEFAULT_COLUMNS = 200
+DEFAULT_ROWS = 50
+
+_ANSI = re.compile(
+    r"""
+    \x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?   # OSC ... BEL / ST (window titles, hyperlinks)
+  | \x1b[P^_X][^\x1b]*(?:\x1b\\)?        # DCS / PM / APC / SOS strings
+  | \x1b\[[0-?]*[ -/]*[@-~]              # CSI: colours, cursor movement, erase
+  | \x1b[ -/]*[0-~]                      # two-byte escapes: charset, index, save/restore
+  | \x9b[0-?]*[ -/]*[@-~]                # 8-bit CSI
+    """,
+    re.VERBOSE,
+)
+_OTHER_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class _ScrollbackScreen(pyte.Screen):
+    """A pyte screen that keeps the lines scrolling off its top, like a terminal's scrollback."""
+
+    def __init__(self, columns: int, lines: int) -> None:
+        super().__init__(columns, lines)
+        self.scrollback: list[str] = []
+        self.set_mode(pyte.modes.LNM)  # LF implies CR, as ONLCR does on a pty
+
+    def reset(self) -> None:
+        super().reset()
+        self.scrollback = []
+
+    def index(self) -> None:
+        top, bottom = self.margins or Margins(0, self.lines - 1)
+        if self.cursor.y == bottom and top == 0:
+            self.scrollback.append(self.line_text(0))
+        super().index()
+
+    def draw(self, data: str) -> None:
+        # pyte stops drawing a chunk at the first non-printable, non-combining character
+        # (e.g. U+200B, U+FE0F): drop those so the rest of the line is not lost.
+        if not data.isascii():
+            data = "".join(c for c in data if wcwidth(c) > 0 or unicodedata.combining(c))
+        super().draw(data)
+
+    def line_text(self, y: int) -> str:
+        """Row ``y`` of the visible screen as text, trailing spaces dropped."""
+        line = self.buffer[y]
+        if not line:
+            return ""
+        return "".join(line[x].data for x in range(max(line) + 1)).rstrip()
+
+    def text_lines(self) -> list[str]:
+        """Scrollback then visible rows, trailing blank lines dropped."""
+        lines = self.scrollback + [self.line_text(y) for y in range(self.lines)]
+        while lines and not lines[-1]:
+            lines.pop()
+        return lines
+
+
+def render(raw: str | bytes, columns: int = DEFAULT_COLUMNS, rows: int = DEFAULT_ROWS) -> str:
+    """Terminal bytes -> the text a reader's screen shows.
+
+    The whole output (scrollback included), trailing spaces and trailing blank lines dropped.
+    """
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    screen = _ScrollbackScreen(columns, rows)
+    stream = pyte.Stream(screen)
+    stream.feed(text)
+    return "\n".join(screen.text_lines())
+
+
+def strip_ansi(raw: str | bytes) -> str:
+    """Escape sequences and control characters removed, nothing rendered (for diagnostics).
+
+    ``\\r\\n`` becomes ``\\n``; a lone ``\\r`` (an overwrite) also becomes ``\\n`` so every
+    intermediate state of a progress line stays visible; tabs are kept.
+    """
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    text = _ANSI.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    return _OTHER_CONTROLS.sub("", text)

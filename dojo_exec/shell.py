@@ -1,0 +1,308 @@
+"""One persistent ``bash`` per page, behind a pseudo-terminal.
+
+How a step runs
+    The step's text is written to a file in the shell's private temp dir and the shell is
+    sent one line, ``. FILE``.  Terminal echo is off and bash runs ``--noediting`` (no
+    readline, which would echo by itself), so neither that line nor the step's text appears
+    in the output; a sourced file never shows PS2, so multi-line commands and here-docs run
+    exactly as written.  Being sourced, the step changes the shell itself: variables, ``cd``,
+    functions, aliases, ``eval $(...)`` carry to the next step.
+
+How its end is seen
+    ``PROMPT_COMMAND`` prints ``\\x1e<token>:<$?>\\x1e`` before each prompt, where ``token`` is
+    random per shell; PS1/PS2/PS0 are empty.  Everything read before that sentinel is the
+    step's output (stdout and stderr are merged: both are the terminal), ``$?`` its exit
+    status.  ``$?`` is preserved for the next step, as at a real prompt.
+
+Stdin
+    A step's stdin is the terminal, as for a reader (``docker run -it`` and
+    ``docker-machine ssh NAME`` see a TTY), but nothing is ever typed while a step runs.  A
+    command that waits for input therefore waits until the step's timeout, which interrupts
+    it (below): it never hangs the page.
+
+Timeouts
+    Past its timeout, a step gets Ctrl-C through the pty (SIGINT to the foreground process
+    group, as a reader's Ctrl-C).  If the prompt comes back within ``interrupt_grace``
+    seconds the shell lives on, its state intact.  Otherwise the foreground group gets
+    SIGTERM, then every process of the shell's session gets SIGKILL, and the shell is dead:
+    the next ``run`` raises :class:`ShellDied`.  Either way the step is reported
+    ``timed_out=True`` with what it printed so far.
+
+Terminal
+    ``TERM=xterm-256color`` (overridable) with the configured size (default 200×50): programs
+    behave as in a reader's terminal (``TERM=dumb`` would change what they print); colours
+    and redraws are then resolved by :mod:`dojo_exec.screen`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import shlex
+import shutil
+import signal
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import pexpect
+
+from dojo_exec.screen import render, strip_ansi
+
+DEFAULT_TERM = "xterm-256color"
+_READ_SIZE = 65536
+_POLL = 0.25  # seconds between liveness checks while waiting for output
+
+
+@dataclass(frozen=True)
+class StepRun:
+    """The outcome of one step."""
+
+    output: str  # screen-rendered
+    raw: str  # raw decoded pty text of the step (escape sequences included)
+    exit_status: int | None  # None when timed out / shell died
+    duration: float
+    timed_out: bool = False
+    shell_died: bool = False  # the shell did not survive this step
+
+    @property
+    def plain(self) -> str:
+        """The raw text with escape sequences stripped but not rendered (diagnostics)."""
+        return strip_ansi(self.raw)
+
+
+class ShellDied(RuntimeError):
+    """The page's shell is dead (exited, killed after a timeout, or closed)."""
+
+
+class Shell:
+    """A persistent interactive bash on a pty; :meth:`run` runs one step in it."""
+
+    def __init__(
+        self,
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+        columns: int = 200,
+        rows: int = 50,
+        name: str = "page",
+        term: str = DEFAULT_TERM,
+        interrupt_grace: float = 3.0,
+        start_timeout: float = 10.0,
+    ) -> None:
+        self.env = dict(os.environ if env is None else env)
+        self.cwd = os.fspath(cwd) if cwd is not None else None
+        self.columns = columns
+        self.rows = rows
+        self.name = name
+        self.term = term
+        self.interrupt_grace = interrupt_grace
+        self.start_timeout = start_timeout
+        self._child: pexpect.spawn | None = None
+        self._dead = False
+        self._tmpdir: Path | None = None
+        self._token = secrets.token_hex(8)
+        self._sentinel = re.compile(rb"\x1e" + self._token.encode() + rb":(\d+)\x1e")
+        self._pending = b""  # bytes read after the last sentinel (e.g. job notices)
+        self._steps = 0
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Spawn bash and wait for its first (silent) prompt."""
+        if self._child is not None:
+            return
+        self._tmpdir = Path(tempfile.mkdtemp(prefix=f"dojo-shell-{_safe(self.name)}-"))
+        env = {**self.env, "TERM": self.term}
+        for var in ("PROMPT_COMMAND", "PS0", "PS1", "PS2", "BASH_ENV", "ENV", "HISTFILE"):
+            env.pop(var, None)
+        self._child = pexpect.spawn(
+            "bash",
+            ["--noprofile", "--norc", "--noediting", "-i"],
+            env=env,
+            cwd=self.cwd,
+            dimensions=(self.rows, self.columns),
+            echo=False,
+            encoding=None,
+            use_poll=True,
+        )
+        self._child.delaybeforesend = None  # pexpect sleeps 50 ms before each send by default
+        setup = (
+            "stty -echo; unset HISTFILE MAILCHECK; set +o history; "
+            f'PROMPT_COMMAND=\'printf "\\036%s:%s\\036" {self._token} "$?"\'; '
+            "PS1=; PS2=; PS0=\n"
+        )
+        self._child.send(setup.encode())
+        _, status, _ = self._read_until_prompt(time.monotonic() + self.start_timeout)
+        if status is None:
+            self.close()
+            raise ShellDied(f"{self.name}: bash did not start")
+        self._pending = b""
+
+    @property
+    def alive(self) -> bool:
+        """True while the shell can run a step."""
+        return self._child is not None and not self._dead and self._child.isalive()
+
+    @property
+    def pid(self) -> int | None:
+        """The bash process id (its session id too), once started."""
+        return self._child.pid if self._child is not None else None
+
+    def close(self) -> None:
+        """Kill the shell and every process of its session; idempotent, reaps bash."""
+        self._dead = True
+        child = self._child
+        if child is not None and not child.closed:
+            _kill_session(child.pid, signal.SIGKILL)
+            with contextlib.suppress(Exception):
+                child.close(force=True)
+        if self._tmpdir is not None:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+
+    def __enter__(self) -> Shell:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- steps -------------------------------------------------------------------------
+
+    def run(self, command: str, timeout: float) -> StepRun:
+        """Run one step; raises ShellDied if the shell is dead."""
+        if self._child is None and not self._dead:
+            self.start()
+        if not self.alive or self._child is None or self._tmpdir is None:
+            raise ShellDied(f"{self.name}: the shell is dead")
+        self._steps += 1
+        script = self._tmpdir / "step.sh"
+        script.write_text(command if command.endswith("\n") else command + "\n")
+        started = time.monotonic()
+        self._child.send(f". {shlex.quote(str(script))}\n".encode())
+        data, status, eof = self._read_until_prompt(started + timeout)
+        if status is not None:
+            return self._step(data, status, started)
+        if eof:
+            self._dead = True
+            self.close()
+            return self._step(data, None, started, shell_died=True)
+        return self._interrupt(data, started)
+
+    def _interrupt(self, data: bytes, started: float) -> StepRun:
+        """Ctrl-C a step past its timeout; escalate and kill the shell if it stays busy."""
+        assert self._child is not None
+        self._child.sendintr()
+        more, status, eof = self._read_until_prompt(time.monotonic() + self.interrupt_grace)
+        data += more
+        if status is not None:
+            return self._step(data, None, started, timed_out=True)
+        if not eof:
+            data += self._escalate()
+        self.close()
+        return self._step(data, None, started, timed_out=True, shell_died=True)
+
+    def _escalate(self) -> bytes:
+        """SIGTERM the foreground process group, then SIGKILL the session; return late output."""
+        assert self._child is not None
+        pid = self._child.pid
+        with contextlib.suppress(OSError):
+            group = os.tcgetpgrp(self._child.child_fd)
+            if group not in (pid, os.getpgrp()):
+                os.killpg(group, signal.SIGTERM)
+        more, _, _ = self._read_until_prompt(time.monotonic() + min(1.0, self.interrupt_grace))
+        _kill_session(pid, signal.SIGKILL)
+        return more
+
+    def _step(
+        self,
+        data: bytes,
+        status: int | None,
+        started: float,
+        *,
+        timed_out: bool = False,
+        shell_died: bool = False,
+    ) -> StepRun:
+        raw = data.decode("utf-8", errors="replace")
+        return StepRun(
+            output=render(raw, self.columns, self.rows),
+            raw=raw,
+            exit_status=status,
+            duration=time.monotonic() - started,
+            timed_out=timed_out,
+            shell_died=shell_died,
+        )
+
+    def _read_until_prompt(self, deadline: float) -> tuple[bytes, int | None, bool]:
+        """Read until the sentinel or the deadline: (output, exit status or None, eof)."""
+        assert self._child is not None
+        buf = bytearray(self._pending)
+        self._pending = b""
+        searched = 0
+        while True:
+            match = self._sentinel.search(buf, max(0, searched - 64))
+            if match:
+                self._pending = bytes(buf[match.end() :])
+                return bytes(buf[: match.start()]), int(match.group(1)), False
+            searched = len(buf)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return bytes(buf), None, False
+            try:
+                buf += self._child.read_nonblocking(_READ_SIZE, timeout=min(remaining, _POLL))
+            except pexpect.TIMEOUT:
+                continue
+            except (pexpect.EOF, OSError, ValueError):
+                return bytes(buf), None, True
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name)[:40] or "page"
+
+
+def session_members(sid: int) -> list[int]:
+    """Process ids whose session id is ``sid`` (read from /proc), excluding zombies."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[3]) == sid and fields[0] != "Z":
+            members.append(int(entry))
+    return members
+
+
+def _kill_session(sid: int, sig: signal.Signals) -> None:
+    """Send ``sig`` to every process of the shell's session (its jobs' groups included)."""
+    for pid in session_members(sid):
+        with contextlib.suppress(OSError):
+            os.kill(pid, sig)
+
+
+def bench_overhead(steps: int = 200) -> float:
+    """Mean wall-clock seconds per ``true`` step over ``steps`` steps."""
+    with Shell(name="bench") as shell:
+        shell.run("true", timeout=10)
+        started = time.perf_counter()
+        for _ in range(steps):
+            shell.run("true", timeout=10)
+        return (time.perf_counter() - started) / steps
+
+
+if __name__ == "__main__":
+    print(f"per-step overhead of `true`: {bench_overhead() * 1000:.2f} ms")
