@@ -96,6 +96,7 @@ class Step:
     result_span: tuple[int, int] | None = None  # offsets of the promise text (for update)
     result_line: int | None = None  # 1-based line of the ``# Result ==>`` marker
     result_form: Literal["inline", "block"] | None = None
+    result_indent: str = ""  # indentation of the promise's fence (kept by update)
     language: str = "sh"
 
     @property
@@ -123,6 +124,7 @@ class Fence:
     info: str
     body: str
     body_start: int  # offset of the first body character
+    body_end: int  # offset of the closing fence line
     indent: str
 
 
@@ -248,8 +250,10 @@ def iter_fences(text: str, path: Path, start: int = 0) -> list[Fence]:
         index += 1
         body_parts: list[str] = []
         closed = False
+        body_end = offset
         while index < len(lines):
             candidate = lines[index]
+            body_end = offset
             offset += len(candidate)
             index += 1
             if close.match(candidate.rstrip("\n")):
@@ -266,6 +270,7 @@ def iter_fences(text: str, path: Path, start: int = 0) -> list[Fence]:
                 info=match["info"].strip(),
                 body="".join(body_parts),
                 body_start=body_start,
+                body_end=body_end,
                 indent=indent,
             )
         )
@@ -293,14 +298,13 @@ def _is_result_block(fence: Fence) -> bool:
 
 
 def _promise_after_marker(
-    text: str, body_start: int, body: str, marker_index: int
+    text: str, fence: Fence, marker_index: int
 ) -> tuple[str, tuple[int, int]]:
-    """Promise text after the marker line and its offsets in ``text``."""
-    lines = body.splitlines(keepends=True)
-    before = sum(len(ln) for ln in lines[: marker_index + 1])
-    promise = "".join(lines[marker_index + 1 :])
-    start = body_start + before
-    return promise, (start, start + len(promise))
+    """Promise text (dedented) after the marker line, and its raw offsets in ``text``."""
+    raw = text[fence.body_start : fence.body_end].splitlines(keepends=True)
+    start = fence.body_start + sum(len(ln) for ln in raw[: marker_index + 1])
+    promise = "".join(fence.body.splitlines(keepends=True)[marker_index + 1 :])
+    return promise, (start, fence.body_end)
 
 
 def parse_text(text: str, path: Path | str) -> Page:
@@ -322,7 +326,9 @@ def parse_text(text: str, path: Path | str) -> Page:
         language = tokens[0] if tokens else ""
         tagged = len(tokens) > 1 and tokens[1] == TAG
         if not tagged and TAG in tokens[1:]:
-            raise PageError(path, fence.line, f"the {TAG!r} tag must follow the language: ```sh dojo")
+            raise PageError(
+                path, fence.line, f"the {TAG!r} tag must follow the language: ```sh dojo"
+            )
         if _is_result_block(fence):
             raise PageError(
                 path, fence.line, f"{RESULT_MARKER!r} block with no dojo step before it"
@@ -342,10 +348,11 @@ def parse_text(text: str, path: Path | str) -> Page:
         result_span: tuple[int, int] | None = None
         result_line: int | None = None
         form: Literal["inline", "block"] | None = None
+        result_indent = fence.indent
         end = fence.end
         if marker is not None:
             command = "\n".join(body_lines[:marker])
-            expected, result_span = _promise_after_marker(text, fence.body_start, fence.body, marker)
+            expected, result_span = _promise_after_marker(text, fence, marker)
             result_line = fence.line + 1 + marker
             form = "inline"
         else:
@@ -359,11 +366,10 @@ def parse_text(text: str, path: Path | str) -> Page:
                 consumed.add(number + 1)
                 f_lines = following.body.splitlines()
                 f_marker = next(i for i, ln in enumerate(f_lines) if ln.strip() == RESULT_MARKER)
-                expected, result_span = _promise_after_marker(
-                    text, following.body_start, following.body, f_marker
-                )
+                expected, result_span = _promise_after_marker(text, following, f_marker)
                 result_line = following.line + 1 + f_marker
                 form = "block"
+                result_indent = following.indent
                 end = following.end
         if not command.strip():
             raise PageError(path, fence.line, "dojo step with no command")
@@ -380,6 +386,7 @@ def parse_text(text: str, path: Path | str) -> Page:
                 result_span=result_span,
                 result_line=result_line,
                 result_form=form,
+                result_indent=result_indent,
                 language=language,
             )
         )

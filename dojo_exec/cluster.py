@@ -1,0 +1,143 @@
+"""The world a page's shell runs in: a private machine namespace, its PATH and its teardown.
+
+Every page session gets its own cluster: a unique ``DOJO_CLUSTER`` name (so the embedded
+machines of parallel pages never collide), its own ``MACHINE_STORAGE_PATH`` (certificates
+and machine records), a ``bin/`` folder first on PATH holding ``docker-machine`` (the
+embedded shim, or nothing when a real ``docker-machine`` and a real driver are used) and a
+scratch working directory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+EMBEDDED = "embedded"
+NO_MACHINES = "none"
+
+
+@dataclass
+class Cluster:
+    """A private namespace for one page session's machines."""
+
+    name: str
+    root: Path
+    driver: str = EMBEDDED
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def storage(self) -> Path:
+        return self.root / "machine"
+
+    @property
+    def bin_dir(self) -> Path:
+        return self.root / "bin"
+
+    @property
+    def workdir(self) -> Path:
+        return self.root / "work"
+
+    @classmethod
+    def create(cls, driver: str = EMBEDDED, *, base: Path | None = None) -> Cluster:
+        """Make the folders and the ``docker-machine`` command for ``driver``."""
+        name = f"p{uuid.uuid4().hex[:8]}"
+        if base is not None:
+            base.mkdir(parents=True, exist_ok=True)
+        root = Path(tempfile.mkdtemp(prefix=f"dojo-{name}-", dir=base))
+        cluster = cls(name=name, root=root, driver=driver)
+        for folder in (cluster.storage, cluster.bin_dir, cluster.workdir):
+            folder.mkdir(parents=True, exist_ok=True)
+        if driver != NO_MACHINES:
+            cluster._install_docker_machine()
+        return cluster
+
+    def _install_docker_machine(self) -> None:
+        from dojo_exec.machines.cli import choose_docker_machine, install_shim
+
+        if self.driver == EMBEDDED:
+            install_shim(self.bin_dir)
+            return
+        real = choose_docker_machine(self.driver)
+        (self.bin_dir / "docker-machine").symlink_to(real)
+
+    def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
+        """Environment for the page's shell."""
+        env = dict(os.environ if base is None else base)
+        for leaked in (
+            "DOCKER_HOST",
+            "DOCKER_TLS_VERIFY",
+            "DOCKER_CERT_PATH",
+            "DOCKER_MACHINE_NAME",
+        ):
+            env.pop(leaked, None)
+        env.update(
+            {
+                "PATH": f"{self.bin_dir}{os.pathsep}{env.get('PATH', os.defpath)}",
+                "MACHINE_STORAGE_PATH": str(self.storage),
+                "DOJO_CLUSTER": self.name,
+                "HOME": env.get("HOME", str(self.root)),
+                "NO_COLOR": "1",
+                "LC_ALL": env.get("LC_ALL", "C.UTF-8"),
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+    @property
+    def driver_label(self) -> str:
+        """How the run's provenance names the machines."""
+        if self.driver == EMBEDDED:
+            return "embedded (Docker-in-Docker)"
+        if self.driver == NO_MACHINES:
+            return "none (local shell)"
+        return f"{self.driver} (docker-machine)"
+
+    def teardown(self) -> list[str]:
+        """Remove every machine of this cluster; returns what was removed."""
+        removed: list[str] = []
+        try:
+            if self.driver == EMBEDDED:
+                removed = _remove_embedded(self.name)
+            elif self.driver != NO_MACHINES:
+                removed = _remove_real(self)
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+        return removed
+
+
+def _remove_embedded(cluster: str) -> list[str]:
+    import docker
+    from docker.errors import DockerException
+
+    try:
+        client = docker.from_env(timeout=60)
+        client.ping()
+    except DockerException:
+        return []
+    try:
+        from dojo_exec.machines.teardown import remove_cluster
+
+        return remove_cluster(client, cluster)
+    finally:
+        client.close()
+
+
+def _remove_real(cluster: Cluster) -> list[str]:
+    import subprocess
+
+    machines = sorted(p.name for p in (cluster.storage / "machines").glob("*") if p.is_dir())
+    if machines:
+        subprocess.run(
+            [str(cluster.bin_dir / "docker-machine"), "rm", "-y", "-f", *machines],
+            env=cluster.env(),
+            check=False,
+            timeout=600,
+        )
+    return machines

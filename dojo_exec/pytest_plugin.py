@@ -1,0 +1,146 @@
+"""pytest plugin (entry point ``dojo_exec``): options, settings fixture, update writing, summary.
+
+Options::
+
+    --dojo-update              rewrite drifted promises at the end of the run
+    --dojo-driver DRIVER       embedded (default), none (plain shell) or a docker-machine driver
+    --dojo-transcripts DIR     record each fully run page's transcript under DIR
+    --dojo-docs-root DIR       pages are named relative to DIR in transcripts (default: docs)
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from dojo_exec.cluster import EMBEDDED
+
+if TYPE_CHECKING:  # the engine is imported only when pages are collected
+    from dojo_exec.runner import StepOutcome
+    from dojo_exec.update import PendingUpdates
+
+PROPERTY = "dojo_step"
+
+
+@dataclass
+class DojoSettings:
+    """What the Sybil evaluator needs to know about this run."""
+
+    driver: str = EMBEDDED
+    updates: PendingUpdates | None = None
+    transcripts: Path | None = None
+    docs_root: Path | None = None
+    cluster_base: Path | None = None
+    outcomes: list[StepOutcome] = field(default_factory=list)
+
+    def observe(self, outcome: StepOutcome) -> None:
+        self.outcomes.append(outcome)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("dojo_exec", "dojo_exec page steps")
+    group.addoption("--dojo-update", action="store_true", help="rewrite drifted promises")
+    group.addoption(
+        "--dojo-driver",
+        default=os.environ.get("DOJO_DRIVER", EMBEDDED),
+        help="machine driver: embedded (default), none, or a real docker-machine driver",
+    )
+    group.addoption("--dojo-transcripts", default=None, help="record transcripts under this folder")
+    group.addoption("--dojo-docs-root", default="docs", help="folder pages are named relative to")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_SETTINGS] = DojoSettings(
+        driver=config.getoption("dojo_driver"),
+        updates=_pending_updates() if config.getoption("dojo_update") else None,
+        transcripts=_path(config, config.getoption("dojo_transcripts")),
+        docs_root=_path(config, config.getoption("dojo_docs_root")),
+    )
+    config.stash[_STARTED] = time.monotonic()
+    config.pluginmanager.register(DojoReporter(config), "dojo_exec_reporter")
+
+
+_SETTINGS = pytest.StashKey[DojoSettings]()
+_STARTED = pytest.StashKey[float]()
+
+
+def _pending_updates() -> PendingUpdates:
+    from dojo_exec.update import PendingUpdates
+
+    return PendingUpdates()
+
+
+def _path(config: pytest.Config, value: str | None) -> Path | None:
+    return None if value is None else (Path(config.invocation_params.dir) / value).resolve()
+
+
+@pytest.fixture(scope="session")
+def dojo_settings(request: pytest.FixtureRequest) -> DojoSettings:
+    """Settings of this run, shared by every page session."""
+    return request.config.stash[_SETTINGS]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    outcome = yield
+    report = outcome.get_result()
+    if call.when != "call" and not (call.when == "setup" and report.skipped):
+        return
+    settings = item.config.stash[_SETTINGS]
+    mine = [o for o in settings.outcomes if not o.replay]
+    step = getattr(getattr(item, "example", None), "parsed", None)
+    found = next((o for o in reversed(mine) if o.step is step), None)
+    if found is not None:
+        report.user_properties.append(
+            (
+                PROPERTY,
+                {
+                    "page": str(found.step.path),
+                    "verdict": found.verdict,
+                    "attempts": found.attempts,
+                    "updated": found.updated,
+                    "duration": found.duration,
+                },
+            )
+        )
+
+
+class DojoReporter:
+    """Collects step results (also from xdist workers), writes updates, prints the summary."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.steps: list[dict[str, Any]] = []
+        self.written: list[str] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.steps += [value for name, value in report.user_properties if name == PROPERTY]
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        settings = self.config.stash[_SETTINGS]
+        if settings.updates is not None and len(settings.updates):
+            self.written += settings.updates.write()
+
+    def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int) -> None:
+        if not self.steps and not self.written:
+            return
+        verdicts = Counter(r["verdict"] for r in self.steps)
+        waited = sum(1 for r in self.steps if r["attempts"] > 1)
+        updated = sum(1 for r in self.steps if r["updated"])
+        pages = len({r["page"] for r in self.steps})
+        duration = time.monotonic() - self.config.stash[_STARTED]
+        failed = verdicts["failed"] + verdicts["timeout"] + verdicts["error"]
+        terminalreporter.section("dojo_exec summary")
+        terminalreporter.line(
+            f"pages: {pages}  steps: {len(self.steps)}  passed: {verdicts['passed']}  "
+            f"failed: {failed}  skipped: {verdicts['skipped']}  waited/retried: {waited}  "
+            f"updated: {updated}  duration: {duration:.1f}s"
+        )
+        for line in self.written:
+            terminalreporter.line(f"updated {line}")

@@ -1,0 +1,94 @@
+"""Sybil adapter: one test item per step, a page's steps run in order in one shell.
+
+Wire it in a ``conftest.py`` next to the pages::
+
+    from pathlib import Path
+    from dojo_exec.sybil import dojo_sybil
+
+    pytest_collect_file = dojo_sybil(Path(__file__).parent).pytest()
+
+Settings (driver, update mode, transcripts) come from the ``dojo_settings`` fixture of
+the ``dojo_exec`` pytest plugin (command-line options ``--dojo-*``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sybil import Document, Example, Region, Sybil
+
+from dojo_exec.page import Step, parse_text
+from dojo_exec.runner import PageSession, StepOutcome
+
+SESSION_KEY = "dojo_session"
+SETTINGS_KEY = "dojo_settings"
+
+
+class DojoSybil(Sybil):
+    """A Sybil whose items are named by line and command, so ``-k drain`` picks steps."""
+
+    def identify(self, example: Example) -> str:
+        step: Step = example.parsed
+        first = step.command.strip().splitlines()[0] if step.command.strip() else ""
+        slug = re.sub(r"[^\w.:=/-]+", "_", first).strip("_")[:60]
+        return f"line:{example.line}[{slug}]"
+
+
+def parse_steps(document: Document) -> Iterator[Region]:
+    """Sybil parser: every step of the page is a region; malformed pages raise PageError."""
+    page = parse_text(document.text, Path(document.path))
+    document.namespace["dojo_page"] = page
+    for step in page.steps:
+        yield Region(step.span[0], step.span[1], step, evaluate_step)
+
+
+def _session(example: Example) -> PageSession:
+    namespace = example.namespace
+    session = namespace.get(SESSION_KEY)
+    if session is None:
+        settings = namespace[SETTINGS_KEY]
+        session = PageSession(
+            page=namespace["dojo_page"],
+            driver=settings.driver,
+            updates=settings.updates,
+            transcripts_root=settings.transcripts,
+            docs_root=settings.docs_root,
+            cluster_base=settings.cluster_base,
+            on_outcome=settings.observe,
+        )
+        namespace[SESSION_KEY] = session
+    return session
+
+
+def evaluate_step(example: Example) -> str | None:
+    """Sybil evaluator: run the step (replaying what it builds on) and judge it."""
+    session = _session(example)
+    outcome: StepOutcome = session.run_through(example.parsed)
+    if outcome.verdict == "skipped":
+        pytest.skip(f"{outcome.step.location}: {outcome.explanation}")
+    return None if outcome.ok else outcome.explanation
+
+
+def close_session(namespace: dict[str, Any]) -> None:
+    """Sybil teardown: record the page's run and remove its cluster."""
+    session: PageSession | None = namespace.pop(SESSION_KEY, None)
+    if session is not None:
+        session.close()
+
+
+def dojo_sybil(
+    root: Path | str, patterns: tuple[str, ...] = ("*.md", "**/*.md"), **kwargs: Any
+) -> DojoSybil:
+    """The Sybil for the dojo pages below ``root``."""
+    return DojoSybil(
+        parsers=[parse_steps],
+        path=str(Path(root).resolve()),
+        patterns=list(patterns),
+        teardown=close_session,
+        fixtures=[SETTINGS_KEY],
+        **kwargs,
+    )

@@ -1,0 +1,122 @@
+"""Rewrite drifted promises in place, touching nothing else.
+
+Edits are collected while pages run and written at the end, bottom-up (so earlier
+offsets stay valid), each page atomically (temporary file + rename): an interrupt
+leaves either the old page or the new one, never half of it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from dojo_exec.matching import MatchOptions, reconcile
+from dojo_exec.page import PageError, Step, display_path
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace ``text[start:end]`` of a page with ``replacement``."""
+
+    path: Path
+    start: int
+    end: int
+    replacement: str
+    line: int  # the step's line, for messages
+
+
+def match_options(step: Step) -> MatchOptions:
+    """The matcher options a step asks for."""
+    return MatchOptions(ordered=step.options.ordered, versions=step.options.versions)
+
+
+def promise_edit(step: Step, captured: str) -> Edit | None:
+    """The edit that makes ``step``'s promise keep ``captured``, or None when nothing drifted."""
+    if step.expected is None or step.result_span is None:
+        return None
+    new_promise = reconcile(step.expected, captured, match_options(step))
+    if new_promise == step.expected:
+        return None
+    lines = new_promise.strip("\n").splitlines()
+    fence_like = [ln for ln in lines if ln.lstrip().startswith(("```", "~~~"))]
+    if fence_like:
+        raise PageError(
+            step.path,
+            step.line,
+            f"captured output contains a code fence line ({fence_like[0]!r}); "
+            "the promise cannot be updated automatically",
+        )
+    leading = step.expected[: len(step.expected) - len(step.expected.lstrip("\n"))]
+    if not step.expected.strip():
+        leading = "\n" if step.expected.startswith("\n") else ""
+    indent = step.result_indent
+    body = "".join(f"{indent}{ln}\n" if ln else "\n" for ln in lines)
+    replacement = "\n" * leading.count("\n") + body
+    start, end = step.result_span
+    return Edit(step.path, start, end, replacement, step.line)
+
+
+def apply_edits(text: str, edits: list[Edit]) -> str:
+    """Apply non-overlapping edits bottom-up."""
+    ordered = sorted(edits, key=lambda e: e.start, reverse=True)
+    limit = len(text) + 1
+    for edit in ordered:
+        if edit.end > limit:
+            raise ValueError(f"overlapping edits at line {edit.line}")
+        text = text[: edit.start] + edit.replacement + text[edit.end :]
+        limit = edit.start
+    return text
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, path.stat().st_mode & 0o777)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+class PendingUpdates:
+    """Edits collected during a run, written when the run ends."""
+
+    def __init__(self) -> None:
+        self._edits: dict[Path, list[Edit]] = defaultdict(list)
+        self._originals: dict[Path, str] = {}
+
+    def add(self, step: Step, captured: str, page_text: str) -> Edit | None:
+        """Record the edit for a drifted ``step``; ``page_text`` is the text it was parsed from."""
+        edit = promise_edit(step, captured)
+        if edit is None:
+            return None
+        key = step.path.resolve()
+        self._originals.setdefault(key, page_text)
+        self._edits[key] = [e for e in self._edits[key] if e.start != edit.start] + [edit]
+        return edit
+
+    def __len__(self) -> int:
+        return sum(len(edits) for edits in self._edits.values())
+
+    def write(self) -> list[str]:
+        """Write every changed page; a page changed on disk since it was read is refused."""
+        written: list[str] = []
+        for path, edits in sorted(self._edits.items()):
+            original = self._originals[path]
+            current = path.read_text(encoding="utf-8")
+            if current != original:
+                raise PageError(
+                    path, edits[0].line, "page changed on disk during the run; not updated"
+                )
+            write_atomic(path, apply_edits(original, edits))
+            written.append(f"{display_path(path)}: {len(edits)} promise(s) updated")
+        self._edits.clear()
+        return written

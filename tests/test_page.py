@@ -1,0 +1,208 @@
+"""The page parser: steps, both Result forms, options, prerequisites and located errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dojo_exec.page import PageError, parse_text, resolve_order
+
+FENCE = "```"
+
+
+def page(*lines: str) -> str:
+    return "\n".join(lines) + "\n"
+
+
+def test_block_form_promise_follows_in_next_block() -> None:
+    text = page(
+        "# Nodes",
+        "",
+        f"{FENCE}sh dojo",
+        "docker node ls",
+        FENCE,
+        "",
+        FENCE,
+        "# Result ==>",
+        "",
+        "ID   HOSTNAME",
+        "abc  manager1",
+        FENCE,
+    )
+    (step,) = parse_text(text, "nodes.md").steps
+    assert step.command == "docker node ls"
+    assert step.expected == "\nID   HOSTNAME\nabc  manager1\n"
+    assert step.result_form == "block"
+    assert step.line == 3
+    assert step.result_line == 8
+    assert text[step.span[0] : step.span[1]] == step.source
+    assert step.source.startswith(f"{FENCE}sh dojo") and step.source.endswith(f"{FENCE}\n")
+    assert step.result_span is not None
+    assert text[step.result_span[0] : step.result_span[1]] == step.expected
+
+
+def test_inline_form_promise_after_marker() -> None:
+    text = page(f"{FENCE}sh dojo", "docker logs x", "", "# Result ==>", "", "PING localhost", FENCE)
+    (step,) = parse_text(text, "logs.md").steps
+    assert step.command == "docker logs x"
+    assert step.expected == "\nPING localhost\n"
+    assert step.result_form == "inline"
+    assert step.result_line == 4
+
+
+def test_step_without_promise_and_untagged_blocks() -> None:
+    text = page(
+        f"{FENCE}sh dojo",
+        "export A=1",
+        FENCE,
+        f"{FENCE}sh",
+        "echo not a step",
+        FENCE,
+        f"{FENCE}python",
+        "print(1)",
+        FENCE,
+    )
+    parsed = parse_text(text, "p.md")
+    assert [s.command for s in parsed.steps] == ["export A=1"]
+    assert parsed.steps[0].expected is None
+    assert parsed.untagged_shell_lines == (4,)
+
+
+def test_multiline_command_with_heredoc_kept_verbatim() -> None:
+    body = ["cat > f.yml <<'EOF'", "services:", "  web:", "    image: alpine", "EOF"]
+    text = page(f"{FENCE}bash dojo", *body, FENCE)
+    (step,) = parse_text(text, "p.md").steps
+    assert step.command == "\n".join(body)
+    assert step.language == "bash"
+
+
+def test_every_option_parses() -> None:
+    info = (
+        "sh dojo timeout=2m wait=90s exit=1 hidden ordered versions stop "
+        'check="no rows where NODE = manager1" check="5 rows where CURRENT STATE ~ Running"'
+    )
+    text = page(f"{FENCE}{info}", "docker service ps x", FENCE)
+    options = parse_text(text, "p.md").steps[0].options
+    assert options.timeout == 120
+    assert options.wait == 90
+    assert options.exit == 1
+    assert options.hidden and options.ordered and options.versions and options.stop_on_failure
+    assert options.checks == (
+        "no rows where NODE = manager1",
+        "5 rows where CURRENT STATE ~ Running",
+    )
+
+
+def test_skip_with_reason_and_exit_any() -> None:
+    text = page(f'{FENCE}sh dojo skip="needs a real VM" exit=any', "docker-machine ssh m", FENCE)
+    options = parse_text(text, "p.md").steps[0].options
+    assert options.skip == "needs a real VM"
+    assert options.exit is None
+
+
+def test_indented_fence_offsets_point_into_the_raw_text() -> None:
+    text = page(
+        " " + f"{FENCE}sh dojo",
+        " docker service ps redis",
+        " " + FENCE,
+        "",
+        FENCE,
+        "# Result ==>",
+        "ID  NAME",
+        FENCE,
+    )
+    (step,) = parse_text(text, "p.md").steps
+    assert step.command == "docker service ps redis"
+    assert step.result_span is not None
+    assert text[step.result_span[0] : step.result_span[1]] == "ID  NAME\n"
+
+
+def test_digest_changes_with_the_source_only() -> None:
+    one = parse_text(page(f"{FENCE}sh dojo", "echo a", FENCE), "p.md").steps[0]
+    same = parse_text(page("prose", "", f"{FENCE}sh dojo", "echo a", FENCE), "q.md").steps[0]
+    edited = parse_text(page(f"{FENCE}sh dojo", "echo b", FENCE), "p.md").steps[0]
+    assert one.digest == same.digest
+    assert one.digest != edited.digest
+
+
+def test_seed_workshop_parses_into_both_forms(shared_seed: Path) -> None:
+    text = shared_seed.read_text().replace(f"{FENCE}sh\n", f"{FENCE}sh dojo\n")
+    steps = parse_text(text, "seed.md").steps
+    forms = {s.result_form for s in steps}
+    assert forms == {"inline", "block", None}
+    drain = [s for s in steps if "service ps redis" in s.command]
+    assert drain and drain[0].expected is not None and "helloworld.1" in drain[0].expected
+
+
+@pytest.fixture
+def shared_seed() -> Path:
+    path = Path(__file__).parent / "data" / "pages" / "seed-swarmmode-dojo.md"
+    return path
+
+
+@pytest.mark.parametrize(
+    ("lines", "line", "message"),
+    [
+        ((f"{FENCE}sh dojo", "echo unterminated"), 1, "unterminated code fence"),
+        (("text", FENCE, "# Result ==>", "x", FENCE), 2, "no dojo step before it"),
+        ((f"{FENCE}sh dojo bogus=1", "true", FENCE), 1, "unknown option 'bogus=1'"),
+        ((f"{FENCE}sh dojo timeout=soon", "true", FENCE), 1, "expected a duration"),
+        ((f"{FENCE}sh dojo exit=ok", "true", FENCE), 1, "expected a number or 'any'"),
+        ((f"{FENCE}sh dojo hidden=yes", "true", FENCE), 1, "takes no value"),
+        (("", f'{FENCE}sh dojo skip=""', "true", FENCE), 2, "needs a reason"),
+        ((f'{FENCE}sh dojo check="5 rows wher X = 1"', "true", FENCE), 1, "check"),
+        ((f"{FENCE}sh dojo", FENCE), 1, "no command"),
+        ((f"{FENCE}python dojo", "print()", FENCE), 1, "language 'python'"),
+        ((f'{FENCE}sh dojo skip="unclosed', "true", FENCE), 1, "malformed info string"),
+    ],
+)
+def test_malformed_input_names_file_and_line(
+    lines: tuple[str, ...], line: int, message: str
+) -> None:
+    with pytest.raises(PageError) as caught:
+        parse_text(page(*lines), "docs/bad.md")
+    assert caught.value.line == line
+    assert message in caught.value.message
+    assert str(caught.value).startswith(f"docs/bad.md:{line}: ")
+
+
+def write(folder: Path, name: str, requires: list[str] | None = None, body: str = "") -> Path:
+    front = f"---\nrequires: {requires}\n---\n" if requires is not None else ""
+    path = folder / name
+    path.write_text(front + f"# {name}\n\n{FENCE}sh dojo\necho {name}\n{FENCE}\n" + body)
+    return path
+
+
+def test_prerequisites_resolve_in_order_each_once(tmp_path: Path) -> None:
+    write(tmp_path, "setup.md")
+    write(tmp_path, "swarm.md", ["setup.md"])
+    write(tmp_path, "service.md", ["swarm.md", "setup.md"])
+    order = resolve_order(tmp_path / "service.md")
+    assert [p.path.name for p in order] == ["setup.md", "swarm.md", "service.md"]
+
+
+def test_missing_prerequisite_is_an_error_at_its_line(tmp_path: Path) -> None:
+    write(tmp_path, "swarm.md", ["setup.md"])
+    with pytest.raises(PageError) as caught:
+        resolve_order(tmp_path / "swarm.md")
+    assert caught.value.line == 2
+    assert "'setup.md' does not exist" in caught.value.message
+
+
+def test_prerequisite_cycle_is_an_error(tmp_path: Path) -> None:
+    write(tmp_path, "a.md", ["b.md"])
+    write(tmp_path, "b.md", ["c.md"])
+    write(tmp_path, "c.md", ["a.md"])
+    with pytest.raises(PageError) as caught:
+        resolve_order(tmp_path / "a.md")
+    assert "prerequisite cycle" in caught.value.message
+    assert "a.md → b.md → c.md → a.md" in caught.value.message
+
+
+def test_malformed_front_matter(tmp_path: Path) -> None:
+    with pytest.raises(PageError) as caught:
+        parse_text("---\nrequires: [unclosed\n---\n# x\n", tmp_path / "x.md")
+    assert caught.value.line == 1
+    with pytest.raises(PageError, match="must be a page path"):
+        parse_text("---\nrequires: {a: 1}\n---\n# x\n", tmp_path / "x.md")
