@@ -541,12 +541,7 @@ def _reconcile_segments(run: _Run, raw: list[str]) -> list[str]:
     out: list[str] = []
     pi = ci = 0
     for i, j in [*_align(run, ps, cs), (len(ps), len(cs))]:
-        gap_dots = [seg for seg in ps[pi:i] if seg.kind == "dots"]
-        if gap_dots and ci < j:
-            out.append(raw[gap_dots[0].line])
-        elif ci < j:
-            for seg in cs[ci:j]:
-                out.extend(_seg_lines(run, seg, run.clines))
+        out.extend(_reconcile_gap(run, raw, ps[pi:i], cs[ci:j]))
         if i < len(ps):
             p, c = ps[i], cs[j]
             if p.kind == "table":
@@ -555,6 +550,29 @@ def _reconcile_segments(run: _Run, raw: list[str]) -> list[str]:
             else:
                 out.append(raw[p.line])
         pi, ci = i + 1, j + 1
+    return out
+
+
+def _reconcile_gap(run: _Run, raw: list[str], pgap: list[_Seg], cgap: list[_Seg]) -> list[str]:
+    """Unaligned promise segments vs unaligned captured ones between two aligned pairs.
+
+    Without ``...`` the captured segments replace the promised ones.  With ``...``, the
+    drifted promise segments before the first and after the last ``...`` are replaced by
+    as many captured segments from each end, and ``...`` elides whatever remains (it is
+    dropped if nothing remains).
+    """
+    dots = [k for k, seg in enumerate(pgap) if seg.kind == "dots"]
+    if not dots:
+        return [line for seg in cgap for line in _seg_lines(run, seg, run.clines)]
+    head = min(dots[0], len(cgap))
+    tail = min(len(pgap) - dots[-1] - 1, len(cgap) - head)
+    middle = cgap[head : len(cgap) - tail]
+    out = [line for seg in cgap[:head] for line in _seg_lines(run, seg, run.clines)]
+    if middle:
+        out.append(raw[pgap[dots[0]].line])
+    out.extend(
+        line for seg in cgap[len(cgap) - tail :] for line in _seg_lines(run, seg, run.clines)
+    )
     return out
 
 

@@ -1,0 +1,102 @@
+"""Docker tables parsed from the real fixtures."""
+
+from __future__ import annotations
+
+from fixtures.rerandomise import ORIGINAL, body
+
+from dojo_exec.tables import find_tables, parse_header, render, split_row
+
+
+def _lines(name: str) -> list[str]:
+    return [line.rstrip() for line in body(ORIGINAL / name).splitlines()]
+
+
+def test_node_ls_columns_and_current_node_marker() -> None:
+    (table,) = find_tables(_lines("06-node-ls.txt"))
+    assert table.names == (
+        "ID",
+        "HOSTNAME",
+        "STATUS",
+        "AVAILABILITY",
+        "MANAGER STATUS",
+        "ENGINE VERSION",
+    )
+    assert table.rows[0].cells == (
+        "k1qovxjy3hrue0dlnud6yei3e *",
+        "manager1",
+        "Ready",
+        "Active",
+        "Leader",
+        "20.10.24+dfsg1",
+    )
+    assert table.rows[1].cells[4] == ""  # empty MANAGER STATUS
+
+
+def test_service_ps_history_rows() -> None:
+    (table,) = find_tables(_lines("16-service-ps-drained.txt"))
+    names = [row.cells[1] for row in table.rows]
+    assert names == [
+        "helloworld.1",
+        "helloworld.2",
+        "helloworld.3",
+        "\\_ helloworld.3",
+        "helloworld.4",
+        "helloworld.5",
+    ]
+    assert [row.history for row in table.rows] == [False, False, False, True, False, False]
+    assert table.rows[3].cells[5] == "Shutdown less than a second ago"
+    assert table.label(table.rows[3]) == "\\_ helloworld.3"
+
+
+def test_docker_ps_multiword_header() -> None:
+    (table,) = find_tables(_lines("28-docker-ps.txt"))
+    assert table.names[0] == "CONTAINER ID"
+    assert table.rows[0].cells[2] == '"redis-server --prot…"'
+    assert table.label(table.rows[0]) == "redis.1.6387rh1ejhatujtcmmg4nbaka"
+
+
+def test_empty_table_and_no_table() -> None:
+    (table,) = find_tables(_lines("19-service-ls-empty.txt"))
+    assert table.rows == ()
+    assert find_tables(_lines("10-service-inspect-pretty.txt")) == []
+    assert find_tables(_lines("01-swarm-init.txt")) == []
+    assert find_tables(_lines("30-version.txt")) == []
+
+
+def test_table_inside_text_and_ellipsis() -> None:
+    lines = ["Some text first", "", *_lines("13-service-ps-5.txt")[:3], "...", "", "after"]
+    (table,) = find_tables(lines)
+    assert (table.start, table.end) == (2, 6)
+    assert len(table.rows) == 2 and table.elided == (2,)
+
+
+def test_header_detection() -> None:
+    assert parse_header("ID  NAME") is not None
+    assert parse_header("Error: no such service: helloworld") is None
+    assert parse_header("ID:\t\tvuv02ejgm02pprzc1lzorbob0") is None
+    assert parse_header(" ID  NAME") is None
+    assert parse_header("ID") is None
+
+
+def test_misaligned_row_goes_to_nearest_column() -> None:
+    columns = parse_header("ID             NAME         MODE")
+    assert columns is not None
+    assert split_row("vuv02ejgm02p  helloworld    replicated", columns) == (
+        "vuv02ejgm02p",
+        "helloworld",
+        "replicated",
+    )
+
+
+def test_render_is_docker_layout() -> None:
+    for name in [
+        "06-node-ls.txt",
+        "16-service-ps-drained.txt",
+        "19-service-ls-empty.txt",
+        "28-docker-ps.txt",
+    ]:
+        lines = _lines(name)
+        (table,) = find_tables(lines)
+        assert (
+            render(table.names, [row.cells for row in table.rows]) == lines[table.start : table.end]
+        )
