@@ -1,0 +1,33 @@
+"""Options of the ``dojo_exec`` MkDocs plugin (``plugins: - dojo_exec: {...}``)."""
+
+from __future__ import annotations
+
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+
+WARN_OR_IGNORE = ("warn", "ignore")
+
+
+class DojoExecConfig(Config):
+    """Plugin options.
+
+    - ``enabled``: turn the plugin off entirely (steps then render as the raw Markdown).
+    - ``transcripts``: directory of recorded runs, relative to ``mkdocs.yml``.
+    - ``mode``: ``recorded`` builds from committed transcripts (no Docker needed); ``live``
+      runs the steps during the build (``dojo_exec.runner.run_pages``) and then renders the
+      fresh transcripts; ``off`` renders steps as plain code blocks.
+    - ``missing``: a step (or page) with no recorded run → ``warn`` or ``ignore``.
+    - ``failed``: a step whose latest run failed, timed out or errored → ``warn``/``ignore``.
+    - ``stale``: a step edited since its latest run → ``warn``/``ignore``.
+    - ``report_page``: path of the generated report page, or ``false`` for none.
+
+    Warnings go through MkDocs' logger, so ``mkdocs build --strict`` fails on them.
+    """
+
+    enabled = c.Type(bool, default=True)
+    transcripts = c.Type(str, default="transcripts")
+    mode = c.Choice(("recorded", "live", "off"), default="recorded")
+    missing = c.Choice(WARN_OR_IGNORE, default="warn")
+    failed = c.Choice(WARN_OR_IGNORE, default="warn")
+    stale = c.Choice(WARN_OR_IGNORE, default="warn")
+    report_page = c.Type((str, bool), default="report.md")

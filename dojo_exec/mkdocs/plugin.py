@@ -1,0 +1,181 @@
+"""The ``dojo_exec`` MkDocs plugin: a thin adapter over page.py, transcripts.py and render.py.
+
+Hooks: ``on_config`` adds the badge stylesheet; ``on_files`` parses the pages, runs them in
+``live`` mode, loads the transcripts and adds the report page and the stylesheet;
+``on_page_markdown`` replaces each step; ``on_page_content`` is a last secret check on
+the page's HTML.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from pathlib import Path
+from typing import Any, Literal
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page as MkDocsPage
+
+from dojo_exec.mkdocs.config import DojoExecConfig
+from dojo_exec.mkdocs.render import Issue, render_page
+from dojo_exec.mkdocs.report import render_report
+from dojo_exec.page import Page, PageError, parse_text
+from dojo_exec.transcripts import Transcript, TranscriptError, find_secrets, load_transcript, redact
+
+log = get_plugin_logger("dojo_exec")
+ASSET = Path(__file__).parent / "assets" / "dojo.css"
+ASSET_URI = "assets/dojo_exec/dojo.css"
+
+
+class DojoExecPlugin(BasePlugin[DojoExecConfig]):
+    """Render dojo steps with their promise, latest capture and verdict."""
+
+    supports_multiple_instances = False
+
+    def __init__(self) -> None:
+        self.pages: dict[str, Page] = {}
+        self.transcripts: dict[str, Transcript | None] = {}
+        self.root = Path("transcripts")
+
+    # -- configuration ------------------------------------------------------------------
+
+    @property
+    def active(self) -> bool:
+        return bool(self.config.enabled)
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
+        if not self.active:
+            return config
+        base = Path(config.config_file_path or ".").resolve().parent
+        self.root = (base / self.config.transcripts).resolve()
+        report = self.config.report_page
+        if report is True:
+            self.config.report_page = "report.md"
+        elif isinstance(report, str) and not report.endswith(".md"):
+            raise PluginError(f"dojo_exec: report_page must be a .md path or false, got {report!r}")
+        if self.config.mode != "off" and ASSET_URI not in config.extra_css:
+            config.extra_css.append(ASSET_URI)
+        return config
+
+    # -- files: parse, run (live), load, report ------------------------------------------
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
+        if not self.active:
+            return files
+        self.pages = {}
+        self.transcripts = {}
+        for file in files.documentation_pages():
+            if not file.abs_src_path:
+                continue
+            page = self._parse(file.abs_src_path, file.src_uri)
+            if page.steps:
+                self.pages[file.src_uri] = page
+        if self.config.mode == "off":
+            return files
+        if self.config.mode == "live":
+            self._run_live(Path(config.docs_dir))
+        for uri in self.pages:
+            self.transcripts[uri] = self._load(uri)
+        report = self.config.report_page
+        if isinstance(report, str) and report:
+            if files.get_file_from_path(report) is not None:
+                raise PluginError(f"dojo_exec: report_page {report!r} exists in the docs dir")
+            pages = {uri: (page.title, len(page.steps)) for uri, page in self.pages.items()}
+            content = render_report(pages, self.transcripts, self._clean_report)
+            files.append(File.generated(config, report, content=content))
+        if files.get_file_from_path(ASSET_URI) is None:
+            files.append(File.generated(config, ASSET_URI, abs_src_path=str(ASSET)))
+        return files
+
+    def _parse(self, abs_src_path: str, uri: str) -> Page:
+        text = Path(abs_src_path).read_text(encoding="utf-8-sig")
+        try:
+            return parse_text(text, Path(abs_src_path))
+        except PageError as error:
+            raise PluginError(f"dojo_exec: {uri}:{error.line}: {error.message}") from None
+
+    def _load(self, uri: str) -> Transcript | None:
+        try:
+            return load_transcript(self.root, uri)
+        except TranscriptError as error:
+            raise PluginError(f"dojo_exec: {error}") from None
+
+    def _run_live(self, docs_dir: Path) -> None:
+        try:
+            from dojo_exec.runner import run_pages
+        except ImportError as error:
+            raise PluginError(
+                "dojo_exec: mode 'live' needs dojo_exec.runner.run_pages, which is not "
+                f"available ({error}); build with mode: recorded"
+            ) from None
+        paths = [page.path for page in self.pages.values()]
+        log.info("running %d page(s) live; transcripts go to %s", len(paths), self.root)
+        if "docs_root" in inspect.signature(run_pages).parameters:
+            run_pages(paths, self.root, docs_root=docs_dir)
+        else:
+            run_pages(paths, self.root)
+
+    def _clean_report(self, text: str) -> str:
+        if find_secrets(text):
+            log.error("report: a transcript field holds a secret; redacted")
+            return redact(text)
+        return text
+
+    # -- pages ---------------------------------------------------------------------------
+
+    def on_page_markdown(
+        self, markdown: str, /, *, page: MkDocsPage, config: MkDocsConfig, files: Files
+    ) -> str | None:
+        if not self.active:
+            return markdown
+        uri = page.file.src_uri
+        parsed = self.pages.get(uri)
+        if parsed is None:
+            return markdown
+        offset = len(parsed.text) - len(markdown)
+        if offset < 0 or parsed.text[offset:] != markdown:
+            # another plugin changed the Markdown: parse what we were given
+            parsed = self._reparse(markdown, parsed.path, uri)
+            offset = 0
+        transcript = self.transcripts.get(uri)
+        run = transcript.latest if transcript else None
+        mode: Literal["recorded", "live", "off"] = self.config.mode  # type: ignore[assignment]
+        rendered, _, issues = render_page(markdown, parsed, offset, run, uri, mode=mode)
+        for issue in issues:
+            self._report(issue)
+        return rendered
+
+    def _reparse(self, markdown: str, path: Path, uri: str) -> Page:
+        try:
+            return parse_text(markdown, path)
+        except PageError as error:
+            raise PluginError(f"dojo_exec: {uri}:{error.line}: {error.message}") from None
+
+    def _report(self, issue: Issue) -> None:
+        text = f"{issue.location}: {issue.message}"
+        if issue.kind == "secret":
+            log.error(text)
+        elif issue.kind == "page-secret":
+            log.info(text)
+        elif getattr(self.config, issue.kind) == "warn":
+            log.warning(text)
+        else:
+            log.debug(text)
+
+    def on_page_content(
+        self, html: str, /, *, page: MkDocsPage, config: MkDocsConfig, files: Files
+    ) -> str | None:
+        """Last line of defence: nothing token-shaped leaves a page."""
+        if not self.active or not find_secrets(html):
+            return html
+        level = logging.INFO if page.file.src_uri != self.config.report_page else logging.ERROR
+        log.log(level, "%s: token-shaped text in the page; redacted on the site", page.file.src_uri)
+        return redact(html)
+
+    def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
+        if self.active and self.root.is_dir():
+            server.watch(str(self.root))
+        return server

@@ -1,0 +1,359 @@
+"""Steps + recorded runs → Markdown for the site (command, Promised/Captured tabs, verdict).
+
+Pure functions: no MkDocs objects.  What the plugin must report (a failed, stale or
+unrecorded step, a secret found on the way to the HTML) comes back as :class:`Issue`.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from dojo_exec.page import Page, Step, iter_fences
+from dojo_exec.transcripts import RunRecord, StepRecord, find_secrets, redact
+
+Status = Literal["passed", "failed", "timeout", "error", "skipped", "missing", "stale"]
+IssueKind = Literal["missing", "failed", "stale", "secret", "page-secret"]
+Origin = Literal["transcript", "page"]
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_BACKTICKS = re.compile(r"`+")
+_ATX_H1 = re.compile(r"^ {0,3}#(?!#)[ \t]+\S.*$", re.MULTILINE)
+_SETEXT_H1 = re.compile(r"^ {0,3}\S.*\n {0,3}=+[ \t]*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """Something the plugin logs: ``kind`` selects the level (see the plugin)."""
+
+    kind: IssueKind
+    location: str  # "page.md:12"
+    message: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A step with the record it is shown with (None: no record) and its status."""
+
+    step: Step
+    record: StepRecord | None
+    status: Status
+
+
+class Sanitizer:
+    """Everything that goes into the HTML passes here: secrets are redacted and reported."""
+
+    def __init__(self) -> None:
+        self.issues: list[Issue] = []
+
+    def __call__(self, text: str, *, origin: Origin, location: str, what: str) -> str:
+        text = _CONTROL.sub("", text)
+        secrets = find_secrets(text)
+        if not secrets:
+            return text
+        kinds = sorted(
+            {secret.split("-1-")[0] if "-1-" in secret else "token" for secret in secrets}
+        )
+        if origin == "transcript":
+            message = (
+                f"{what} holds {len(secrets)} unredacted secret(s) ({', '.join(kinds)}): "
+                "replaced by a redaction marker; re-record the transcript"
+            )
+            self.issues.append(Issue("secret", location, message))
+        else:
+            message = f"{what} holds {len(secrets)} token-shaped value(s): redacted on the site"
+            self.issues.append(Issue("page-secret", location, message))
+        return redact(text)
+
+
+# --- matching records to steps -----------------------------------------------------------
+
+
+def match_records(steps: Sequence[Step], records: Sequence[StepRecord] | None) -> list[Outcome]:
+    """Pair each step with a record: same digest (fresh), else same command or line (stale)."""
+    available = list(records or [])
+    chosen: dict[int, tuple[StepRecord, bool]] = {}
+
+    def take(step_index: int, candidates: list[StepRecord], fresh: bool) -> None:
+        if not candidates:
+            return
+        step = steps[step_index]
+        best = min(candidates, key=lambda record: abs(record.line - step.line))
+        available.remove(best)
+        chosen[step_index] = (best, fresh)
+
+    for index, step in enumerate(steps):
+        take(index, [r for r in available if r.digest == step.digest], True)
+    for index, step in enumerate(steps):
+        if index not in chosen:
+            take(index, [r for r in available if r.command.strip() == step.command.strip()], False)
+    for index, step in enumerate(steps):
+        if index not in chosen:
+            take(index, [r for r in available if r.line == step.line], False)
+
+    outcomes: list[Outcome] = []
+    for index, step in enumerate(steps):
+        record, fresh = chosen.get(index, (None, False))
+        status: Status
+        if step.options.skip is not None:
+            status = "skipped"
+        elif record is None:
+            status = "missing"
+        elif not fresh:
+            status = "stale"
+        else:
+            status = record.verdict
+        outcomes.append(Outcome(step, record, status))
+    return outcomes
+
+
+# --- small formatting helpers ------------------------------------------------------------
+
+
+def fence(text: str, language: str, indent: str = "") -> str:
+    """A fenced block that no backtick run inside ``text`` can close."""
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    body = text.rstrip("\n")
+    lines = (
+        [f"{ticks}{language}", *body.split("\n"), ticks] if body else [f"{ticks}{language}", ticks]
+    )
+    return "\n".join(f"{indent}{line}" if line else "" for line in lines) + "\n"
+
+
+def format_duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {rest:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def format_date(iso: str) -> str:
+    """ISO 8601 → ``2026-11-25 23:48 UTC`` (unparseable values are shown as they are)."""
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _attr(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+# --- one step ----------------------------------------------------------------------------
+
+BADGE_TEXT: dict[Status, str] = {
+    "passed": "passed",
+    "failed": "failed",
+    "timeout": "timed out",
+    "error": "error",
+    "skipped": "skipped",
+    "missing": "not verified",
+    "stale": "not verified since the step was edited",
+}
+_DETAILS = {"failed": ("failure", "Why it failed"), "timeout": ("failure", "Why it timed out"),
+            "error": ("bug", "Why it errored")}  # fmt: skip
+
+
+def badge(outcome: Outcome, clean: Sanitizer, location: str) -> str:
+    """The verdict line (raw HTML, escaped)."""
+    record, status = outcome.record, outcome.status
+    text = BADGE_TEXT[status]
+    if status == "passed" and record is not None and record.attempts > 1:
+        text = (
+            f"passed after {record.attempts} attempts (waited {format_duration(record.duration)})"
+        )
+    if status == "skipped":
+        reason = outcome.step.options.skip or (record.reason if record else None) or ""
+        if reason:
+            reason = clean(reason, origin="page", location=location, what="skip reason")
+            text = f"skipped: {reason}"
+    meta: list[str] = []
+    if record is not None and status not in ("skipped", "missing"):
+        if status != "passed" or record.attempts == 1:
+            meta.append(format_duration(record.duration))
+        if record.exit_status not in (0, None):
+            meta.append(f"exit status {record.exit_status}")
+    meta_html = f' <span class="dojo-meta">{_attr(" · ".join(meta))}</span>' if meta else ""
+    return (
+        f'<p class="dojo-verdict"><span class="dojo-badge dojo-badge--{status}">'
+        f"{_attr(text)}</span>{meta_html}</p>\n"
+    )
+
+
+_CHECK_STATE: dict[bool | None, tuple[str, str]] = {
+    True: ("passed", "held"),
+    False: ("failed", "did not hold"),
+    None: ("missing", "not verified"),
+}
+
+
+def _checks(outcome: Outcome) -> str:
+    checks = outcome.step.options.checks
+    if not checks:
+        return ""
+    record = outcome.record
+    items: list[str] = []
+    for check in checks:
+        held: bool | None = None
+        if record is not None and check in record.checks:
+            held = bool(record.checks[check])
+        if held is None and record is not None and outcome.status == "passed":
+            held = True  # a passed step passed all its checks
+        if outcome.status in ("stale", "missing", "skipped"):
+            held = None
+        state, label = _CHECK_STATE[held]
+        items.append(
+            f'<li><span class="dojo-badge dojo-badge--{state}">{label}</span> '
+            f"<code>{_attr(check)}</code></li>"
+        )
+    return f'<ul class="dojo-checks">{"".join(items)}</ul>\n'
+
+
+def render_step(outcome: Outcome, clean: Sanitizer, page_uri: str) -> str:
+    """Markdown replacing one step's source; empty for hidden steps."""
+    step, record, status = outcome.step, outcome.record, outcome.status
+    if step.options.hidden:
+        return ""
+    location = f"{page_uri}:{step.line}"
+    command = clean(step.command, origin="page", location=location, what="command")
+    parts = [fence(command, "sh"), "\n", badge(outcome, clean, location), "\n"]
+    if status != "skipped":
+        if step.expected is not None:
+            promised = clean(step.expected, origin="page", location=location, what="promise")
+            parts += ['=== "Promised"\n\n', fence(promised, "text", "    "), "\n"]
+        if record is not None:
+            captured = clean(
+                record.captured, origin="transcript", location=location, what="captured output"
+            )
+            if not captured.strip():
+                captured = "(no output)"
+            parts += ['=== "Captured"\n\n', fence(captured, "text", "    "), "\n"]
+        parts.append(_checks(outcome))
+        details = _DETAILS.get(status)
+        if details and record is not None and record.explanation.strip():
+            explanation = clean(
+                record.explanation, origin="transcript", location=location, what="explanation"
+            )
+            kind, title = details
+            parts += [f'??? {kind} "{title}"\n\n', fence(explanation, "text", "    "), "\n"]
+    return "".join(parts).rstrip("\n") + "\n"
+
+
+def plain_step(step: Step) -> str:
+    """``mode: off``: the command and its promise as plain code blocks, tags removed."""
+    if step.options.hidden:
+        return ""
+    text = fence(step.command, "sh")
+    if step.expected is not None:
+        text += "\n" + fence(step.expected, "text")
+    return text
+
+
+# --- the page ----------------------------------------------------------------------------
+
+
+_COUNT_LABEL: dict[Status, str] = {**BADGE_TEXT, "stale": "edited since", "missing": "not verified"}
+
+
+def provenance(
+    run: RunRecord | None, outcomes: Sequence[Outcome], clean: Sanitizer, page: str
+) -> str:
+    """The header line under the page title (raw HTML, escaped)."""
+    total = len(outcomes)
+    verified = sum(1 for outcome in outcomes if outcome.status == "passed")
+    if run is None:
+        text = f"0 of {total} steps verified · no recorded run yet"
+    else:
+        counts: dict[str, int] = {}
+        for outcome in outcomes:
+            if outcome.status != "passed":
+                label = _COUNT_LABEL[outcome.status]
+                counts[label] = counts.get(label, 0) + 1
+        extra = f" ({', '.join(f'{n} {label}' for label, n in counts.items())})" if counts else ""
+        values = [
+            f"{verified} of {total} steps verified{extra}",
+            f"Docker engine {run.docker_engine}, client {run.docker_client}",
+            f"driver {run.driver}",
+            format_date(run.started),
+            format_duration(run.duration),
+        ]
+        text = clean(" · ".join(values), origin="transcript", location=page, what="provenance")
+    return f'<p class="dojo-provenance">{_attr(text)}</p>\n'
+
+
+def _fence_ranges(markdown: str, page_uri: str) -> list[tuple[int, int]]:
+    try:
+        return [(f.start, f.end) for f in iter_fences(markdown, Path(page_uri))]
+    except Exception:
+        return []
+
+
+def header_offset(markdown: str, page_uri: str) -> int:
+    """Offset just after the first H1 outside code blocks (0 when the page has none)."""
+    ranges = _fence_ranges(markdown, page_uri)
+    candidates = [m for m in (*_ATX_H1.finditer(markdown), *_SETEXT_H1.finditer(markdown))]
+    for match in sorted(candidates, key=lambda m: m.start()):
+        if not any(start <= match.start() < end for start, end in ranges):
+            end = match.end()
+            return end + 1 if markdown[end : end + 1] == "\n" else end
+    return 0
+
+
+def render_page(
+    markdown: str,
+    page: Page,
+    offset: int,
+    run: RunRecord | None,
+    page_uri: str,
+    *,
+    mode: Literal["recorded", "live", "off"] = "recorded",
+) -> tuple[str, list[Outcome], list[Issue]]:
+    """Replace every step of ``page`` in ``markdown`` (``page.text[offset:]``)."""
+    clean = Sanitizer()
+    outcomes = match_records(page.steps, run.steps if run else None)
+    edits: list[tuple[int, int, str]] = []
+    for outcome in outcomes:
+        start, end = (position - offset for position in outcome.step.span)
+        text = plain_step(outcome.step) if mode == "off" else render_step(outcome, clean, page_uri)
+        edits.append((start, end, text))
+    if mode != "off" and page.steps:
+        at = header_offset(markdown, page_uri)
+        edits.append((at, at, "\n" + provenance(run, outcomes, clean, page_uri) + "\n"))
+    for start, end, text in sorted(edits, key=lambda edit: edit[0], reverse=True):
+        markdown = markdown[:start] + text + markdown[end:]
+    issues = list(clean.issues)
+    if mode != "off":
+        issues += _outcome_issues(outcomes, run, page_uri)
+    return markdown, outcomes, issues
+
+
+def _outcome_issues(
+    outcomes: Sequence[Outcome], run: RunRecord | None, page_uri: str
+) -> list[Issue]:
+    if run is None:
+        count = sum(1 for outcome in outcomes if outcome.status == "missing")
+        message = f"no recorded run: {count} step(s) not verified"
+        return [Issue("missing", page_uri, message)] if count else []
+    issues: list[Issue] = []
+    for outcome in outcomes:
+        location = f"{page_uri}:{outcome.step.line}"
+        if outcome.status == "missing":
+            message = "step not verified: no record in the latest run"
+            issues.append(Issue("missing", location, message))
+        elif outcome.status == "stale":
+            message = "step edited since its latest run (stale transcript)"
+            issues.append(Issue("stale", location, message))
+        elif outcome.status in ("failed", "timeout", "error"):
+            message = f"step {BADGE_TEXT[outcome.status]} in the latest run ({run.started})"
+            issues.append(Issue("failed", location, message))
+    return issues
