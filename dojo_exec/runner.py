@@ -143,6 +143,7 @@ class PageSession:
         self.started_at = time.monotonic()
         self.started_iso = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.cluster = Cluster.create(self.driver, base=self.cluster_base)
+        self.cluster.extra_env["DOJO_PAGE_DIR"] = str(self.page.path.resolve().parent)
         self.shell = Shell(
             env=self.cluster.env(), cwd=self.cluster.workdir, name=self.page.path.name
         )

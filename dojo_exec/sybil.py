@@ -53,7 +53,7 @@ def _session(example: Example) -> PageSession:
         settings = namespace[SETTINGS_KEY]
         session = PageSession(
             page=namespace["dojo_page"],
-            driver=settings.driver,
+            driver=namespace.get("dojo_driver") or settings.driver,
             updates=settings.updates,
             transcripts_root=settings.transcripts,
             docs_root=settings.docs_root,
@@ -81,13 +81,23 @@ def close_session(namespace: dict[str, Any]) -> None:
 
 
 def dojo_sybil(
-    root: Path | str, patterns: tuple[str, ...] = ("*.md", "**/*.md"), **kwargs: Any
+    root: Path | str,
+    patterns: tuple[str, ...] = ("*.md", "**/*.md"),
+    *,
+    driver: str | None = None,
+    **kwargs: Any,
 ) -> DojoSybil:
-    """The Sybil for the dojo pages below ``root``."""
+    """The Sybil for the dojo pages below ``root``; ``driver`` overrides ``--dojo-driver``."""
+
+    def setup(namespace: dict[str, Any]) -> None:
+        if driver is not None:
+            namespace["dojo_driver"] = driver
+
     return DojoSybil(
         parsers=[parse_steps],
         path=str(Path(root).resolve()),
         patterns=list(patterns),
+        setup=setup,
         teardown=close_session,
         fixtures=[SETTINGS_KEY],
         **kwargs,
