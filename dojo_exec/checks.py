@@ -224,7 +224,7 @@ def evaluate(check: Check, table: Table) -> tuple[bool, str]:
     unknown = [name for name in check.columns() if table.index(name) is None]
     if unknown:
         return False, (
-            f"check {check.text!r}: unknown column {', '.join(map(repr, unknown))}; "
+            f"check '{check.text}': unknown column {', '.join(map(repr, unknown))}; "
             f"the table has {', '.join(table.names)}"
         )
     selected = _rows_where(table, check.where)
@@ -236,7 +236,7 @@ def evaluate(check: Check, table: Table) -> tuple[bool, str]:
         ]
         verdict = not bad
         why = f"{len(selected)} rows selected, {len(bad)} without it: {_names(table, bad)}"
-        return verdict, f"check {check.text!r}: {why}"
+        return verdict, f"check '{check.text}': {why}"
     if check.kind == "distinct":
         assert check.column is not None
         values = sorted({_cell(table, row, check.column) for row in selected})
@@ -246,7 +246,7 @@ def evaluate(check: Check, table: Table) -> tuple[bool, str]:
         counted = len(selected)
         what = f"{counted} rows ({_names(table, selected)})"
     verdict = counted >= check.low and (check.high is None or counted <= check.high)
-    return verdict, f"check {check.text!r}: wanted {_wanted(check)}, counted {what}"
+    return verdict, f"check '{check.text}': wanted {_wanted(check)}, counted {what}"
 
 
 def evaluate_checks(checks: Sequence[str], captured: str) -> CheckResult:
@@ -263,7 +263,7 @@ def evaluate_checks(checks: Sequence[str], captured: str) -> CheckResult:
         try:
             verdicts.append(evaluate(parse_check(text), table))
         except CheckSyntaxError as error:
-            verdicts.append((False, f"check {text!r}: {error}"))
+            verdicts.append((False, f"check '{text}': {error}"))
     ok = all(v for v, _ in verdicts)
     lines_out = [("ok: " if v else "FAILED: ") + why for v, why in verdicts]
     return CheckResult(ok, "\n".join(lines_out))

@@ -1,0 +1,118 @@
+"""Properties of the matcher over real captures (hypothesis)."""
+
+from __future__ import annotations
+
+import re
+
+from fixtures.rerandomise import ORIGINAL, body, rerandomise
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dojo_exec.matching import MatchOptions, match, reconcile
+
+NAMES = sorted(p.name for p in ORIGINAL.glob("*.txt"))
+TABLES = [
+    "06-node-ls.txt",
+    "08-service-ls.txt",
+    "12-service-ls-5.txt",
+    "13-service-ps-5.txt",
+    "15-node-ls-drain.txt",
+    "16-service-ps-drained.txt",
+    "24-service-ps-redis-updating.txt",
+    "26-service-ps-redis-updated.txt",
+    "28-docker-ps.txt",
+]
+TEXT = {name: body(ORIGINAL / name) for name in NAMES}
+
+fixtures = st.sampled_from(NAMES)
+tables = st.sampled_from(TABLES)
+seeds = st.integers(min_value=0, max_value=2**32)
+settings.register_profile("matcher", max_examples=60, deadline=None)
+settings.load_profile("matcher")
+
+
+@given(fixtures, seeds, st.booleans())
+def test_capture_matches_itself_rerandomised(name: str, seed: int, shuffle: bool) -> None:
+    result = match(TEXT[name], rerandomise(TEXT[name], seed, shuffle=shuffle))
+    assert result.ok, result.explanation
+
+
+def _rows(text: str) -> list[str]:
+    return text.splitlines()[1:]
+
+
+@given(tables, seeds, st.data())
+def test_mutating_a_cell_word_fails(name: str, seed: int, data: st.DataObject) -> None:
+    captured = rerandomise(TEXT[name], seed)
+    words = {
+        "Running": "Shutdown",
+        "Active": "Pause",
+        "Drain": "Active",
+        "worker1": "worker3",
+        "worker2": "worker9",
+        "manager1": "manager2",
+        "Ready": "Down",
+        "alpine:latest": "alpine:3.19",
+        "redis:3.0.7": "redis:3.0.8",
+    }
+    present = [
+        (old, new) for old, new in words.items() if re.search(rf"\b{re.escape(old)}\b", captured)
+    ]
+    old, new = data.draw(st.sampled_from(present))
+    spots = [m.start() for m in re.finditer(rf"(?<![\w:.]){re.escape(old)}(?![\w:.])", captured)]
+    spot = data.draw(st.sampled_from(spots))
+    mutated = captured[:spot] + new + captured[spot + len(old) :]
+    result = match(TEXT[name], mutated)
+    assert not result.ok
+    assert new in result.explanation
+
+
+@given(st.sampled_from(["08-service-ls.txt", "12-service-ls-5.txt"]), seeds, st.integers(0, 9))
+def test_mutating_replicas_fails(name: str, seed: int, replicas: int) -> None:
+    captured = rerandomise(TEXT[name], seed)
+    current = re.search(r"\b(\d)/(\d)\b", captured)
+    assert current is not None
+    if replicas == int(current[1]):
+        return
+    mutated = captured.replace(current[0], f"{replicas}/{current[2]}")
+    result = match(TEXT[name], mutated)
+    assert not result.ok
+    assert f"captured '{replicas}/{current[2]}'" in result.explanation
+
+
+@given(tables, seeds, st.data())
+def test_changing_the_row_count_fails(name: str, seed: int, data: st.DataObject) -> None:
+    lines = rerandomise(TEXT[name], seed).splitlines()
+    row = data.draw(st.integers(1, len(lines) - 1))
+    if data.draw(st.booleans()):
+        mutated = lines[:row] + lines[row + 1 :]
+    else:
+        mutated = [*lines[: row + 1], lines[row], *lines[row + 1 :]]
+    assert not match(TEXT[name], "\n".join(mutated)).ok
+
+
+@given(fixtures, fixtures, seeds, st.booleans())
+def test_reconcile_is_a_fixpoint(
+    promised: str, captured_name: str, seed: int, ordered: bool
+) -> None:
+    options = MatchOptions(ordered=ordered)
+    captured = rerandomise(TEXT[captured_name], seed)
+    new = reconcile(TEXT[promised], captured, options)
+    result = match(new, captured, options)
+    assert result.ok, result.explanation
+
+
+@given(tables, seeds, st.data())
+def test_reconcile_of_a_drifted_table_matches(name: str, seed: int, data: st.DataObject) -> None:
+    lines = rerandomise(TEXT[name], seed).splitlines()
+    if len(lines) > 2 and data.draw(st.booleans()):
+        del lines[data.draw(st.integers(1, len(lines) - 1))]
+    captured = "\n".join(lines).replace("Running", "Pending", 1)
+    new = reconcile(TEXT[name], captured)
+    assert match(new, captured).ok
+
+
+@given(fixtures, seeds)
+def test_reconcile_keeps_a_matching_promise(name: str, seed: int) -> None:
+    captured = rerandomise(TEXT[name], seed, shuffle=True)
+    assert reconcile(TEXT[name], captured) == TEXT[name]
