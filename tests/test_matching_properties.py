@@ -27,10 +27,10 @@ TEXT = {name: body(ORIGINAL / name) for name in NAMES}
 fixtures = st.sampled_from(NAMES)
 tables = st.sampled_from(TABLES)
 seeds = st.integers(min_value=0, max_value=2**32)
-settings.register_profile("matcher", max_examples=60, deadline=None)
-settings.load_profile("matcher")
+PROPERTY = settings(max_examples=60, deadline=None)  # per test: no global profile change
 
 
+@PROPERTY
 @given(fixtures, seeds, st.booleans())
 def test_capture_matches_itself_rerandomised(name: str, seed: int, shuffle: bool) -> None:
     result = match(TEXT[name], rerandomise(TEXT[name], seed, shuffle=shuffle))
@@ -41,6 +41,7 @@ def _rows(text: str) -> list[str]:
     return text.splitlines()[1:]
 
 
+@PROPERTY
 @given(tables, seeds, st.data())
 def test_mutating_a_cell_word_fails(name: str, seed: int, data: st.DataObject) -> None:
     captured = rerandomise(TEXT[name], seed)
@@ -67,6 +68,7 @@ def test_mutating_a_cell_word_fails(name: str, seed: int, data: st.DataObject) -
     assert new in result.explanation
 
 
+@PROPERTY
 @given(st.sampled_from(["08-service-ls.txt", "12-service-ls-5.txt"]), seeds, st.integers(0, 9))
 def test_mutating_replicas_fails(name: str, seed: int, replicas: int) -> None:
     captured = rerandomise(TEXT[name], seed)
@@ -80,6 +82,7 @@ def test_mutating_replicas_fails(name: str, seed: int, replicas: int) -> None:
     assert f"captured '{replicas}/{current[2]}'" in result.explanation
 
 
+@PROPERTY
 @given(tables, seeds, st.data())
 def test_changing_the_row_count_fails(name: str, seed: int, data: st.DataObject) -> None:
     lines = rerandomise(TEXT[name], seed).splitlines()
@@ -91,6 +94,7 @@ def test_changing_the_row_count_fails(name: str, seed: int, data: st.DataObject)
     assert not match(TEXT[name], "\n".join(mutated)).ok
 
 
+@PROPERTY
 @given(fixtures, fixtures, seeds, st.booleans())
 def test_reconcile_is_a_fixpoint(
     promised: str, captured_name: str, seed: int, ordered: bool
@@ -102,6 +106,7 @@ def test_reconcile_is_a_fixpoint(
     assert result.ok, result.explanation
 
 
+@PROPERTY
 @given(tables, seeds, st.data())
 def test_reconcile_of_a_drifted_table_matches(name: str, seed: int, data: st.DataObject) -> None:
     lines = rerandomise(TEXT[name], seed).splitlines()
@@ -112,6 +117,7 @@ def test_reconcile_of_a_drifted_table_matches(name: str, seed: int, data: st.Dat
     assert match(new, captured).ok
 
 
+@PROPERTY
 @given(fixtures, seeds)
 def test_reconcile_keeps_a_matching_promise(name: str, seed: int) -> None:
     captured = rerandomise(TEXT[name], seed, shuffle=True)
