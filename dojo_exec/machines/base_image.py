@@ -177,9 +177,13 @@ def build_recipe(
     """Build ``context`` with the classic builder (no BuildKit needed); returns the image id.
 
     Progress (``Step N/M``) goes to ``log``; on failure the last lines of the build are raised.
+    The classic builder leaves each earlier stage of a multi-stage build behind as an untagged
+    image: those are removed (tagged ones, e.g. a ``target`` kept as cache, stay).
     """
     lines: list[str] = []
     image_id = ""
+    last_layer = ""
+    stages: list[str] = []
     stream = client.api.build(
         path=str(context),
         dockerfile=dockerfile,
@@ -202,6 +206,22 @@ def build_recipe(
             lines.append(text)
             if text.startswith("Step "):
                 log(f"{tag}: {text.strip()}")
+                if " : FROM " in text and last_layer:
+                    stages.append(last_layer)
+            elif text.startswith(" ---> ") and " " not in text[6:].strip():
+                last_layer = text[6:].strip()
         if "aux" in chunk and "ID" in chunk["aux"]:
             image_id = chunk["aux"]["ID"]
-    return image_id or str(client.images.get(tag).id)
+    image_id = image_id or str(client.images.get(tag).id)
+    for stage in stages:
+        _remove_untagged(client, stage)
+    return image_id
+
+
+def _remove_untagged(client: docker.DockerClient, image_id: str) -> None:
+    try:
+        image = client.images.get(image_id)
+        if not image.tags:
+            client.images.remove(image.id)
+    except docker.errors.APIError:
+        pass  # gone already, or still a parent of another image: both fine

@@ -1,16 +1,50 @@
-"""Offline image supply: is Docker Hub reachable, and a local registry mirror of the stand-ins."""
+"""Offline image supply: is Docker Hub reachable, and a local registry mirror of the stand-ins.
+
+The mirror is Debian's ``docker-registry`` in a small container (``dojo-mirror``; a host process
+would not survive between sessions or CI steps; the container comes back with the engine). It
+serves the stand-ins under their Docker Hub names (``library/alpine``, ``library/redis``), so a
+node started with ``DOJO_REGISTRY_MIRROR=<Mirror.url>`` resolves ``docker pull alpine`` and
+``docker service create … redis:3.0.6`` through it, digests included. Its storage is the named
+volume ``dojo-mirror-data``; container, volume and image carry ``dojo.managed=1 dojo.role=mirror``.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
 
 import docker
 import docker.errors
+from docker.models.containers import Container
+
+from .base_image import RECIPES, Log, build_recipe, ensure_base_image, recipe_hash
+from .labels import LABEL_MANAGED, LABEL_RECIPE, LABEL_ROLE, ROLE_MIRROR
+from .stand_ins import STAND_INS, ensure_stand_ins
 
 PROBE_IMAGE = "hello-world"
 """A Docker Hub name whose manifest is asked for (``/distribution/NAME/json``; no pull)."""
+MIRROR_NAME = "dojo-mirror"
+MIRROR_PORT = 5000
+MIRROR_RECIPE = RECIPES / "mirror"
+MIRROR_REPOSITORY = "dojo-mirror"
+MIRROR_SUITE = "bookworm"
+MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
+DEFAULT_NETWORKS = ("bridge", "host", "none")
 
 _reachable_cache: dict[str, bool] = {}
+
+
+@dataclass(frozen=True)
+class Mirror:
+    """A running mirror: its container name and its URL as the nodes on one network reach it."""
+
+    container: str
+    url: str
 
 
 def registry_reachable(client: docker.DockerClient, *, timeout: float = 5.0) -> bool:
@@ -23,7 +57,7 @@ def registry_reachable(client: docker.DockerClient, *, timeout: float = 5.0) -> 
     def probe() -> None:
         try:
             client.images.get_registry_data(PROBE_IMAGE)
-        except (docker.errors.APIError, docker.errors.DockerException, OSError):
+        except (docker.errors.DockerException, OSError):
             result.append(False)
         else:
             result.append(True)
@@ -34,3 +68,183 @@ def registry_reachable(client: docker.DockerClient, *, timeout: float = 5.0) -> 
     reachable = bool(result and result[0])
     _reachable_cache[key] = reachable
     return reachable
+
+
+def image_source(client: docker.DockerClient) -> str:
+    """For provenance: ``docker hub`` or ``local stand-ins (dojo mirror)``."""
+    return "docker hub" if registry_reachable(client) else "local stand-ins (dojo mirror)"
+
+
+def mirror_labels() -> dict[str, str]:
+    return {LABEL_MANAGED: "1", LABEL_ROLE: ROLE_MIRROR}
+
+
+def mirror_image_tag() -> str:
+    """``dojo-mirror:<hash of the recipe>``."""
+    files = sorted(p for p in MIRROR_RECIPE.iterdir() if p.is_file())
+    return f"{MIRROR_REPOSITORY}:{recipe_hash(files, MIRROR_SUITE)}"
+
+
+def ensure_mirror_image(client: docker.DockerClient, *, log: Log = print) -> str:
+    """Build the mirror image when missing; returns its tag."""
+    tag = mirror_image_tag()
+    try:
+        client.images.get(tag)
+    except docker.errors.ImageNotFound:
+        base = ensure_base_image(client, MIRROR_SUITE, log=log)
+        log(f"mirror: building {tag}")
+        build_recipe(
+            client,
+            MIRROR_RECIPE,
+            tag,
+            buildargs={"BASE": base},
+            labels={**mirror_labels(), LABEL_RECIPE: tag.partition(":")[2]},
+            log=log,
+        )
+    return tag
+
+
+def _container(client: docker.DockerClient, name: str) -> Container | None:
+    try:
+        return client.containers.get(name)
+    except docker.errors.NotFound:
+        return None
+
+
+def _host_port(container: Container) -> int:
+    container.reload()
+    bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{MIRROR_PORT}/tcp") or []
+    for binding in bindings:
+        if binding.get("HostIp") in ("127.0.0.1", "") and binding.get("HostPort"):
+            return int(binding["HostPort"])
+    raise RuntimeError(f"mirror {container.name}: port {MIRROR_PORT} is not published")
+
+
+def _start(client: docker.DockerClient, name: str, log: Log) -> Container:
+    """The mirror container, created or restarted as needed (current recipe, running)."""
+    image = ensure_mirror_image(client, log=log)
+    container = _container(client, name)
+    if container is not None and container.labels.get(LABEL_ROLE) != ROLE_MIRROR:
+        raise RuntimeError(f"a container named {name} exists and is not a dojo mirror")
+    if container is not None and container.labels.get(LABEL_RECIPE) != image.partition(":")[2]:
+        log(f"mirror: replacing {name} (recipe changed)")
+        container.remove(force=True)
+        container = None
+    if container is None:
+        volume = f"{name}-data"
+        try:
+            client.volumes.get(volume)
+        except docker.errors.NotFound:
+            client.volumes.create(volume, labels=mirror_labels())
+        container = client.containers.run(
+            image,
+            name=name,
+            detach=True,
+            labels={**mirror_labels(), LABEL_RECIPE: image.partition(":")[2]},
+            volumes={volume: {"bind": "/var/lib/docker-registry", "mode": "rw"}},
+            ports={f"{MIRROR_PORT}/tcp": ("127.0.0.1", None)},
+            restart_policy={"Name": "unless-stopped"},
+        )
+        log(f"mirror: started {name}")
+    elif container.status != "running":
+        container.start()
+    return container
+
+
+def _get(url: str, *, accept: str = "", timeout: float = 2.0) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return int(response.status), bytes(response.read())
+    except urllib.error.HTTPError as error:
+        return int(error.code), b""
+
+
+def _wait_ready(port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(OSError):
+            if _get(f"http://127.0.0.1:{port}/v2/")[0] == 200:
+                return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"mirror on 127.0.0.1:{port} did not answer within {timeout:.0f} s")
+        time.sleep(0.1)
+
+
+def _hub_path(ref: str) -> tuple[str, str]:
+    """``alpine:latest`` -> (``library/alpine``, ``latest``)."""
+    repository, _, tag = ref.partition(":")
+    return (repository if "/" in repository else f"library/{repository}"), tag or "latest"
+
+
+def _served_image_id(port: int, ref: str) -> str | None:
+    """Image id (config digest) the mirror serves for ``ref``, or None."""
+    path, tag = _hub_path(ref)
+    status, body = _get(f"http://127.0.0.1:{port}/v2/{path}/manifests/{tag}", accept=MANIFEST_V2)
+    if status != 200:
+        return None
+    return str(json.loads(body).get("config", {}).get("digest")) or None
+
+
+def push_stand_ins(client: docker.DockerClient, port: int, *, log: Log = print) -> list[str]:
+    """Push the stand-ins the mirror does not serve yet (or serves in an older build)."""
+    pushed: list[str] = []
+    for stand_in in STAND_INS:
+        try:
+            image = client.images.get(stand_in.ref)
+        except docker.errors.ImageNotFound:
+            continue
+        if _served_image_id(port, stand_in.ref) == image.id:
+            continue
+        path, tag = _hub_path(stand_in.ref)
+        repository = f"127.0.0.1:{port}/{path}"
+        image.tag(repository, tag)
+        try:
+            for chunk in client.api.push(repository, tag, stream=True, decode=True):
+                if "error" in chunk:
+                    raise RuntimeError(f"pushing {stand_in.ref} to the mirror: {chunk['error']}")
+        finally:
+            with contextlib.suppress(docker.errors.APIError):
+                client.images.remove(f"{repository}:{tag}", noprune=True)
+        log(f"mirror: pushed {stand_in.ref}")
+        pushed.append(stand_in.ref)
+    return pushed
+
+
+def _attach(client: docker.DockerClient, container: Container, network: str) -> str:
+    """Connect the mirror to ``network`` (if needed); returns the host name nodes use there."""
+    networks = container.attrs["NetworkSettings"]["Networks"]
+    if network not in networks:
+        client.networks.get(network).connect(container)
+        container.reload()
+        networks = container.attrs["NetworkSettings"]["Networks"]
+    if network in DEFAULT_NETWORKS:  # no embedded DNS on the default bridge: use the address
+        return str(networks[network]["IPAddress"])
+    return str(container.name)
+
+
+def ensure_mirror(
+    client: docker.DockerClient, network: str, *, name: str = MIRROR_NAME, log: Log = print
+) -> Mirror:
+    """A running mirror serving the stand-ins, attached to ``network``; idempotent and fast.
+
+    Builds what is missing (stand-ins, mirror image), starts the container (port published on
+    127.0.0.1 only), pushes the stand-ins it does not serve yet, and connects it to ``network``
+    (called once per cluster network, it joins them all). ``url`` is valid on ``network``.
+    """
+    ensure_stand_ins(client, log=log)
+    container = _start(client, name, log)
+    port = _host_port(container)
+    _wait_ready(port)
+    push_stand_ins(client, port, log=log)
+    host = _attach(client, container, network)
+    return Mirror(container=str(container.name), url=f"http://{host}:{MIRROR_PORT}")
+
+
+def remove_mirror(client: docker.DockerClient, *, name: str = MIRROR_NAME) -> None:
+    """Remove the mirror container and its storage volume (the image is kept as a cache)."""
+    container = _container(client, name)
+    if container is not None:
+        container.remove(force=True)
+    with contextlib.suppress(docker.errors.NotFound):
+        client.volumes.get(f"{name}-data").remove(force=True)
