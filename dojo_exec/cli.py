@@ -1,0 +1,122 @@
+"""``dojo-exec``: prepare images, run or update pages, find and remove leftovers.
+
+    dojo-exec prepare             build what is missing (node image, stand-in images)
+    dojo-exec verify [PAGES] [-- PYTEST ARGS]    run pages (default docs/), record transcripts
+    dojo-exec update [PAGES]      run pages and rewrite drifted promises
+    dojo-exec leaks [--fail]      list Docker objects left by embedded machines
+    dojo-exec down                remove every embedded machine, network, volume and mirror
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from rich.console import Console
+
+err = Console(stderr=True)
+
+
+def _client() -> object:
+    import docker
+    from docker.errors import DockerException
+
+    try:
+        client = docker.from_env(timeout=600)
+        client.ping()
+    except DockerException as error:
+        err.print(f"[red]dojo-exec: no Docker engine answers ({error}); start one first[/red]")
+        raise SystemExit(2) from None
+    return client
+
+
+def prepare(_: argparse.Namespace) -> int:
+    """Build the node image and the stand-in images when missing (or stale)."""
+    from dojo_exec.machines.mirror import registry_reachable
+    from dojo_exec.machines.node_image import DEFAULT_SUITE, ensure_node_image
+    from dojo_exec.machines.stand_ins import ensure_stand_ins
+
+    client = _client()
+    suite = os.environ.get("DOJO_NODE_SUITE", DEFAULT_SUITE)
+    with err.status(f"node image ({suite})…"):
+        tag = ensure_node_image(client, suite, log=lambda m: err.print(f"  {m}"))
+    err.print(f"node image: {tag}")
+    if registry_reachable(client):
+        err.print("images: a registry is reachable; the machines pull the real images")
+        return 0
+    with err.status("stand-in images…"):
+        images = ensure_stand_ins(client, log=lambda m: err.print(f"  {m}"))
+    err.print(f"stand-in images: {', '.join(images)}")
+    return 0
+
+
+def leaks(args: argparse.Namespace) -> int:
+    """List labelled Docker objects still present; with --fail, exit 1 when any."""
+    from dojo_exec.machines.teardown import leaks as find_leaks
+
+    found = find_leaks(_client())
+    for item in found:
+        print(item)
+    if not found:
+        err.print("no leftovers")
+    return 1 if (found and args.fail) else 0
+
+
+def down(_: argparse.Namespace) -> int:
+    """Remove every object the embedded machines created."""
+    from dojo_exec.machines.teardown import remove_all
+
+    removed = remove_all(_client())
+    for item in removed:
+        print(f"removed {item}")
+    return 0
+
+
+def _pytest(pages: Sequence[str], extra: Sequence[str]) -> int:
+    import pytest
+
+    return int(pytest.main(["-p", "no:cacheprovider", *(pages or ["docs"]), *extra]))
+
+
+def verify(args: argparse.Namespace) -> int:
+    return _pytest(args.pages, ["--dojo-transcripts", args.transcripts, *args.pytest_args])
+
+
+def update(args: argparse.Namespace) -> int:
+    return _pytest(
+        args.pages, ["--dojo-update", "--dojo-transcripts", args.transcripts, *args.pytest_args]
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dojo-exec", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("prepare", help="build node and stand-in images").set_defaults(run=prepare)
+    for name, run in (("verify", verify), ("update", update)):
+        sub = commands.add_parser(name, help=f"{name} pages (pytest arguments after --)")
+        sub.add_argument("pages", nargs="*")
+        sub.add_argument("--transcripts", default="transcripts")
+        sub.set_defaults(run=run, pytest_args=[])
+    found = commands.add_parser("leaks", help="list leftovers of embedded machines")
+    found.add_argument("--fail", action="store_true", help="exit 1 when anything is left")
+    found.set_defaults(run=leaks)
+    commands.add_parser("down", help="remove all embedded machines").set_defaults(run=down)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in arguments:
+        split = arguments.index("--")
+        arguments, extra = arguments[:split], arguments[split + 1 :]
+    args = build_parser().parse_args(arguments)
+    if extra:
+        args.pytest_args = extra
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,96 @@
+"""Tasks: tests, lint, verify-docs, update-docs, docs, serve, bench.
+
+Every session installs the project into its own virtualenv, so a fresh machine needs
+only Python, nox and (for the Docker sessions) a running Docker engine.
+"""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.default_venv_backend = "venv"
+
+PAGES = "docs"
+TRANSCRIPTS = "transcripts"
+# Pages run in parallel on separate clusters: one pytest-xdist worker per page file.
+PARALLEL = os.environ.get("DOJO_PARALLEL", "3")
+
+
+def _install(session: nox.Session, *extras: str) -> None:
+    spec = f".[{','.join(extras)}]" if extras else "."
+    session.install("-e", spec)
+
+
+def _prepare(session: nox.Session) -> None:
+    """Build what is missing: node image, stand-in images, registry mirror."""
+    session.run("dojo-exec", "prepare")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Unit tests, integration tests on the real engine, site and browser tests."""
+    _install(session, "test")
+    _prepare(session)
+    session.run(
+        "pytest", "tests", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadgroup",
+        "--timeout", "900", *session.posargs,
+    )
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff (lint + format check) and mypy."""
+    _install(session, "lint")
+    session.run("ruff", "check", "dojo_exec", "tests", "noxfile.py", "benchmarks")
+    session.run("ruff", "format", "--check", "dojo_exec", "tests", "noxfile.py", "benchmarks")
+    session.run("mypy", "dojo_exec")
+
+
+def _run_pages(session: nox.Session, *extra: str) -> None:
+    _install(session, "test")
+    _prepare(session)
+    session.run(
+        "pytest", PAGES, "-p", "no:cacheprovider", "-n", PARALLEL, "--dist", "loadfile",
+        "--dojo-transcripts", TRANSCRIPTS, "--timeout", "1200", *extra, *session.posargs,
+    )
+    session.run("dojo-exec", "leaks", "--fail")
+
+
+@nox.session(name="verify-docs")
+def verify_docs(session: nox.Session) -> None:
+    """Run every step of every page on embedded swarms, record transcripts, build the site."""
+    _run_pages(session)
+    session.run("mkdocs", "build", "--strict")
+
+
+@nox.session(name="update-docs")
+def update_docs(session: nox.Session) -> None:
+    """Re-run every page and rewrite the promises that drifted (review with git diff)."""
+    _run_pages(session, "--dojo-update")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the site from the committed transcripts (no Docker needed)."""
+    _install(session)
+    session.run("mkdocs", "build", "--strict", *session.posargs)
+
+
+@nox.session
+def serve(session: nox.Session) -> None:
+    """Preview the site with live reload."""
+    _install(session)
+    session.run("mkdocs", "serve", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks: matcher, shell overhead, machines, site build; figures as ratios."""
+    _install(session, "test")
+    for script in sorted(os.listdir("benchmarks")):
+        if script.startswith("bench_") and script.endswith(".py"):
+            session.run("python", f"benchmarks/{script}", *session.posargs)
