@@ -26,7 +26,7 @@ class DojoExecConfig(Config):
 
     enabled = c.Type(bool, default=True)
     transcripts = c.Type(str, default="transcripts")
-    mode = c.Choice(("recorded", "live", "off"), default="recorded")
+    mode = c.Choice(("recorded", "live", "off", False), default="recorded")  # YAML: off → False
     missing = c.Choice(WARN_OR_IGNORE, default="warn")
     failed = c.Choice(WARN_OR_IGNORE, default="warn")
     stale = c.Choice(WARN_OR_IGNORE, default="warn")

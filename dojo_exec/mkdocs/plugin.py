@@ -49,6 +49,8 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         if not self.active:
             return config
+        if self.config.mode is False:  # unquoted `mode: off` is a YAML boolean
+            self.config.mode = "off"
         base = Path(config.config_file_path or ".").resolve().parent
         self.root = (base / self.config.transcripts).resolve()
         report = self.config.report_page

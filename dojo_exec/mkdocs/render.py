@@ -262,7 +262,11 @@ def plain_step(step: Step) -> str:
 # --- the page ----------------------------------------------------------------------------
 
 
-_COUNT_LABEL: dict[Status, str] = {**BADGE_TEXT, "stale": "edited since", "missing": "not verified"}
+_COUNT_LABEL: dict[Status, str] = {
+    **BADGE_TEXT,
+    "stale": "edited since the run",
+    "missing": "not verified",
+}
 
 
 def provenance(
