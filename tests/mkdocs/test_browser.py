@@ -1,0 +1,85 @@
+"""The built sample site in Chromium: tabs work, nothing is fetched from outside."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
+
+pytestmark = pytest.mark.browser
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} is missing: CI must run the browser test")
+    pytest.skip(f"{CHROMIUM} is missing (install Debian's chromium)")
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server(built_site: Path) -> Iterator[str]:
+    """The built site over HTTP on 127.0.0.1, a random port, in a thread."""
+    handler = functools.partial(_QuietHandler, directory=str(built_site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_captured_tab_in_chromium_and_no_outside_request(server: str) -> None:
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    requests: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page()
+            page.on("request", lambda request: requests.append(request.url))
+            page.goto(f"{server}/swarm.html", wait_until="networkidle")
+            step = page.locator(".tabbed-set", has_text="CAPTURED-WEB-OUTPUT")
+            captured = step.locator(".tabbed-block").nth(1)
+            assert not captured.is_visible()
+            step.locator("label", has_text="Captured").click()
+            assert captured.is_visible()
+            assert "CAPTURED-WEB-OUTPUT" in captured.inner_text()
+            assert '<script>alert("xss")</script>' in captured.inner_text()
+            assert page.locator(".dojo-provenance").is_visible()
+            assert page.locator(".dojo-badge--failed").first.is_visible()
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "site-page.png"), full_page=True)
+            page.goto(f"{server}/report.html", wait_until="networkidle")
+            assert page.locator("table.dojo-report").first.is_visible()
+        finally:
+            browser.close()
+    origin = urlsplit(server).netloc
+    outside = [url for url in requests if urlsplit(url).netloc != origin]
+    assert requests and outside == []
