@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from dojo_exec.tables import ELLIPSIS, Row, Table, find_tables, render
+from dojo_exec.tables import ELLIPSIS, Row, Table, find_tables, render, shown_cell
 from dojo_exec.volatile import ACCEPT, BINDING_KINDS, scan
 
 STEP_BUDGET = 200_000
@@ -577,8 +577,71 @@ def _reconcile_gap(run: _Run, raw: list[str], pgap: list[_Seg], cgap: list[_Seg]
 
 
 def _reconcile_table(run: _Run, raw: list[str], pt: Table, ct: Table) -> list[str]:
+    """A drifted table: the promise's header and still-matching rows stay byte for byte.
+
+    Drifted rows take the captured cells laid out in the promise's columns, in the place
+    of the promised rows they replace, so ``git diff`` shows only what drifted.  When a
+    captured cell does not fit the promise's layout the whole table is laid out anew.
+    """
     if _match_table(run, pt, ct, _State())[0] is not None:
         return raw[pt.start : pt.end]
+    chosen = _assign_rows(run, pt, ct)
+    used = {pick for pick in chosen if pick is not None}
+    fresh = [crow for crow, pick in zip(ct.rows, chosen, strict=True) if pick is None]
+    replacing = len(pt.rows) - len(used)
+    replacements = [_layout_like(pt, crow.cells) for crow in fresh[:replacing]]
+    extra = [_layout_like(pt, crow.cells) for crow in fresh[replacing:]]
+    elide = bool(pt.elided) and bool(extra)
+    if any(line is None for line in replacements) or (not elide and None in extra):
+        return _rerender_table(run, raw, pt, ct)
+    lines = iter(replacements)
+    out = [raw[pt.start]]
+    rows_by_line = {row.line: index for index, row in enumerate(pt.rows)}
+    for number in range(pt.start + 1, pt.end):
+        index = rows_by_line.get(number)
+        if index is None:
+            if raw[number].strip() == ELLIPSIS and elide and out[-1] != ELLIPSIS:
+                out.append(raw[number])
+        elif index in used:
+            out.append(raw[number])
+        else:
+            out.extend(line for line in [next(lines, None)] if line is not None)
+    if not elide:
+        out.extend(line for line in extra if line is not None)
+    return out
+
+
+def _assign_rows(run: _Run, pt: Table, ct: Table) -> list[int | None]:
+    """For each captured row, the promised row it keeps (greedy, respecting bindings)."""
+    state = _State()
+    used: set[int] = set()
+    chosen: list[int | None] = []
+    for crow in ct.rows:
+        pick = None
+        for i, prow in enumerate(pt.rows):
+            if i in used:
+                continue
+            pairs, _ = _row_pairs(run, pt, prow, crow)
+            new = _extend(state, pairs)[0] if pairs is not None else None
+            if new is not None:
+                state, pick = new, i
+                used.add(i)
+                break
+        chosen.append(pick)
+    return chosen
+
+
+def _layout_like(pt: Table, cells: Sequence[str]) -> str | None:
+    """Captured cells placed at the promise's column positions, or None if they do not fit."""
+    line = ""
+    for column, cell in zip(pt.columns, cells, strict=True):
+        if line and len(line) + 2 > column.start:
+            return None
+        line = line.ljust(column.start) + shown_cell(cell)
+    return line.rstrip()
+
+
+def _rerender_table(run: _Run, raw: list[str], pt: Table, ct: Table) -> list[str]:
     state = _State()
     used: set[int] = set()
     kept: list[tuple[str, ...] | None] = []  # None: an elided captured row

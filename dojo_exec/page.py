@@ -29,7 +29,8 @@ SHELL_LANGUAGES = frozenset({"sh", "bash", "shell", "console", "shell-session"})
 RESULT_MARKER = "# Result ==>"
 DEFAULT_TIMEOUT = 120.0
 
-_FENCE_OPEN = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>[^`\n]*)$")
+# Fences may be indented (nested in list items, as pymdownx.superfences allows).
+_FENCE_OPEN = re.compile(r"^(?P<indent> *)(?P<fence>`{3,}|~{3,})(?P<info>[^`\n]*)$")
 _DURATION = re.compile(r"^(?P<value>\d+(?:\.\d+)?)(?P<unit>ms|s|m|h)?$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
@@ -245,7 +246,7 @@ def iter_fences(text: str, path: Path, start: int = 0) -> list[Fence]:
         indent = match["indent"]
         open_offset = offset
         body_start = offset + len(raw)
-        close = re.compile(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}\s*$")
+        close = re.compile(rf"^ *{re.escape(fence[0])}{{{len(fence)},}}\s*$")
         offset = body_start
         index += 1
         body_parts: list[str] = []

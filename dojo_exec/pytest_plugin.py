@@ -120,7 +120,9 @@ class DojoReporter:
         self.written: list[str] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.steps += [value for name, value in report.user_properties if name == PROPERTY]
+        for name, value in report.user_properties:
+            if name == PROPERTY and isinstance(value, dict):
+                self.steps.append(value)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         settings = self.config.stash[_SETTINGS]

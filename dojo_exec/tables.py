@@ -122,7 +122,7 @@ def _read_table(lines: Sequence[str], start: int, columns: tuple[Column, ...]) -
 
 def render(names: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     """Lay a table out the way Docker's tabwriter does (min width 10, padding 3)."""
-    shown = [[_shown(cell) for cell in row] for row in rows]
+    shown = [[shown_cell(cell) for cell in row] for row in rows]
     widths = [
         max(MIN_WIDTH, max([len(name)] + [len(row[i]) for row in shown]) + PADDING)
         for i, name in enumerate(names)
@@ -134,6 +134,6 @@ def render(names: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return out
 
 
-def _shown(cell: str) -> str:
+def shown_cell(cell: str) -> str:
     """Docker prints history rows' NAME as `` \\_ name`` (one leading space)."""
     return " " + cell if cell.startswith(HISTORY_MARK) else cell

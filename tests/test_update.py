@@ -1,0 +1,137 @@
+"""Update: drifted promises rewritten in place, nothing else touched, atomically."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from dojo_exec.matching import match
+from dojo_exec.page import PageError, parse_page, parse_text
+from dojo_exec.update import Edit, PendingUpdates, apply_edits, promise_edit, write_atomic
+
+OUTPUTS = Path(__file__).parent / "fixtures" / "outputs"
+FENCE = "```"
+
+
+def capture(name: str, run: str = "engine-20.10-cli-28.2") -> str:
+    """A fixture's output without its `$ command` and `[exit N]` lines."""
+    path = next((OUTPUTS / run).glob(f"{name}*"))
+    return "\n".join(path.read_text().splitlines()[1:-1]) + "\n"
+
+
+def page_with(promise: str, command: str = "docker service ls") -> str:
+    return (
+        "# Title\n\nSome prose.\n\n"
+        f"{FENCE}sh dojo\n{command}\n{FENCE}\n\n{FENCE}\n# Result ==>\n\n{promise}{FENCE}\n\nMore prose.\n"
+    )
+
+
+def test_a_promise_that_still_matches_is_left_alone() -> None:
+    text = page_with(capture("08-service-ls", "rerun-20.10-cli-28.2"))
+    step = parse_text(text, "p.md").steps[0]
+    assert promise_edit(step, capture("08-service-ls")) is None
+
+
+def test_only_the_drifted_line_changes_and_placeholders_stay() -> None:
+    promised = capture("13-service-ps-5", "rerun-20.10-cli-28.2")
+    captured = capture("13-service-ps-5").replace(
+        "helloworld.5   alpine:latest   worker1    Running",
+        "helloworld.5   alpine:latest   worker1    Shutdown",
+    )
+    text = page_with(promised, "docker service ps helloworld")
+    step = parse_text(text, "p.md").steps[0]
+    edit = promise_edit(step, captured)
+    assert edit is not None
+    new_text = apply_edits(text, [edit])
+    old_lines, new_lines = text.splitlines(), new_text.splitlines()
+    changed = [(a, b) for a, b in zip(old_lines, new_lines) if a != b]
+    assert len(old_lines) == len(new_lines)
+    assert len(changed) == 1
+    assert "Shutdown" in changed[0][1] and "helloworld.5" in changed[0][1]
+    # the other rows keep the promise's own IDs (from the other run), not the capture's
+    assert "qlue5sqmdvhy" in new_text and "d1gl1tq4b3mt" not in new_text
+    assert new_text.startswith("# Title\n\nSome prose.\n") and new_text.endswith("More prose.\n")
+    updated = parse_text(new_text, "p.md").steps[0]
+    assert updated.expected is not None and match(updated.expected, captured).ok
+
+
+def test_update_then_verify_is_a_fixpoint_on_every_fixture() -> None:
+    for path in sorted((OUTPUTS / "engine-20.10-cli-28.2").glob("*.txt")):
+        captured = capture(path.stem)
+        stale = capture(path.stem, "rerun-20.10-cli-28.2").replace("Running", "Preparing")
+        text = page_with(stale)
+        step = parse_text(text, "p.md").steps[0]
+        edit = promise_edit(step, captured)
+        new_text = apply_edits(text, [edit]) if edit else text
+        again = parse_text(new_text, "p.md").steps[0]
+        assert again.expected is not None
+        assert match(again.expected, captured).ok, path.name
+        assert promise_edit(again, captured) is None, path.name
+
+
+def test_inline_promise_in_an_indented_fence_keeps_its_indentation() -> None:
+    text = f"- item\n\n    {FENCE}sh dojo\n    echo one\n    # Result ==>\n    two\n    {FENCE}\n"
+    step = parse_text(text, "p.md").steps[0]
+    edit = promise_edit(step, "one\n")
+    assert edit is not None
+    assert apply_edits(text, [edit]) == text.replace("    two\n", "    one\n")
+
+
+def test_a_captured_fence_line_cannot_be_spliced_into_a_page() -> None:
+    step = parse_text(page_with("x\n"), "p.md").steps[0]
+    with pytest.raises(PageError, match="code fence"):
+        promise_edit(step, "```\n")
+
+
+def test_edits_are_applied_bottom_up_and_overlaps_refused() -> None:
+    text = "aaa bbb ccc"
+    path = Path("p.md")
+    edits = [Edit(path, 0, 3, "A", 1), Edit(path, 8, 11, "CCCC", 1), Edit(path, 4, 7, "", 1)]
+    assert apply_edits(text, edits) == "A  CCCC"
+    with pytest.raises(ValueError, match="overlapping"):
+        apply_edits(text, [Edit(path, 0, 5, "x", 1), Edit(path, 3, 7, "y", 2)])
+
+
+def test_pending_updates_write_all_edits_of_a_page_at_the_end(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(page_with("ID     NAME\nold    row\n") + page_with("old\n", "echo new"))
+    parsed = parse_page(page)
+    pending = PendingUpdates()
+    pending.add(parsed.steps[0], "ID        NAME\nnew       row\n", parsed.text)
+    pending.add(parsed.steps[1], "new\n", parsed.text)
+    assert len(pending) == 2
+    assert page.read_text() == parsed.text  # nothing written during the run
+    assert pending.write() == [f"{page}: 2 promise(s) updated"]
+    rewritten = parse_page(page)
+    # the header still matches and stays as written; the drifted row takes the promise's layout
+    assert [s.expected for s in rewritten.steps] == ["\nID     NAME\nnew    row\n", "\nnew\n"]
+
+
+def test_a_page_edited_during_the_run_is_not_overwritten(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(page_with("old\n", "echo new"))
+    parsed = parse_page(page)
+    pending = PendingUpdates()
+    pending.add(parsed.steps[0], "new\n", parsed.text)
+    page.write_text(parsed.text + "\nan author's edit\n")
+    with pytest.raises(PageError, match="changed on disk"):
+        pending.write()
+    assert page.read_text().endswith("an author's edit\n")
+
+
+def test_an_interrupted_write_leaves_the_old_page_and_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("original\n")
+
+    def interrupted(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(page, "rewritten\n")
+    assert page.read_text() == "original\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["page.md"]
