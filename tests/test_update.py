@@ -24,7 +24,8 @@ def capture(name: str, run: str = "engine-20.10-cli-28.2") -> str:
 def page_with(promise: str, command: str = "docker service ls") -> str:
     return (
         "# Title\n\nSome prose.\n\n"
-        f"{FENCE}sh dojo\n{command}\n{FENCE}\n\n{FENCE}\n# Result ==>\n\n{promise}{FENCE}\n\nMore prose.\n"
+        f"{FENCE}sh dojo\n{command}\n{FENCE}\n\n"
+        f"{FENCE}\n# Result ==>\n\n{promise}{FENCE}\n\nMore prose.\n"
     )
 
 
@@ -46,8 +47,8 @@ def test_only_the_drifted_line_changes_and_placeholders_stay() -> None:
     assert edit is not None
     new_text = apply_edits(text, [edit])
     old_lines, new_lines = text.splitlines(), new_text.splitlines()
-    changed = [(a, b) for a, b in zip(old_lines, new_lines) if a != b]
     assert len(old_lines) == len(new_lines)
+    changed = [(a, b) for a, b in zip(old_lines, new_lines, strict=True) if a != b]
     assert len(changed) == 1
     assert "Shutdown" in changed[0][1] and "helloworld.5" in changed[0][1]
     # the other rows keep the promise's own IDs (from the other run), not the capture's
