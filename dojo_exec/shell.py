@@ -134,7 +134,8 @@ class Shell:
         self._child.delaybeforesend = None  # pexpect sleeps 50 ms before each send by default
         setup = (
             "stty -echo; unset HISTFILE MAILCHECK; set +o history; "
-            f'PROMPT_COMMAND=\'printf "\\036%s:%s\\036" {self._token} "$?"\'; '
+            # The prompt is cleared on every prompt too: a step may set PS1 (venv activate).
+            f'PROMPT_COMMAND=\'printf "\\036%s:%s\\036" {self._token} "$?"; PS1= PS2= PS0=\'; '
             "PS1=; PS2=; PS0=\n"
         )
         self._child.send(setup.encode())
@@ -159,7 +160,8 @@ class Shell:
         self._dead = True
         child = self._child
         if child is not None and not child.closed:
-            _kill_session(child.pid, signal.SIGKILL)
+            if child.pid is not None:
+                _kill_session(child.pid, signal.SIGKILL)
             with contextlib.suppress(Exception):
                 child.close(force=True)
         if self._tmpdir is not None:
@@ -206,12 +208,32 @@ class Shell:
         self._child.sendintr()
         more, status, eof = self._read_until_prompt(time.monotonic() + self.interrupt_grace)
         data += more
-        if status is not None:
+        if status is not None and self._resync():
             return self._step(data, None, started, timed_out=True)
-        if not eof:
+        if status is None and not eof:
             data += self._escalate()
         self.close()
         return self._step(data, None, started, timed_out=True, shell_died=True)
+
+    def _resync(self) -> bool:
+        """Skip any stray prompt left by the Ctrl-C (it may hit bash idle at its prompt).
+
+        A marker unique to this call is printed; everything up to the prompt that follows it
+        is discarded, so a stale sentinel can never end the next step early.  Bash may lose
+        the first byte it was reading when SIGINT arrives: the line starts with spaces.
+        """
+        assert self._child is not None
+        marker = secrets.token_hex(8).encode()
+        self._child.send(b"    printf '\\035%s\\035' " + marker + b"\n")
+        deadline = time.monotonic() + self.interrupt_grace
+        seen = bytearray()
+        while marker not in seen:
+            data, status, _ = self._read_until_prompt(deadline)
+            seen += data
+            if status is None:
+                return False
+        self._pending = b""
+        return True
 
     def _escalate(self) -> bytes:
         """SIGTERM the foreground process group, then SIGKILL the session; return late output."""
@@ -222,7 +244,8 @@ class Shell:
             if group not in (pid, os.getpgrp()):
                 os.killpg(group, signal.SIGTERM)
         more, _, _ = self._read_until_prompt(time.monotonic() + min(1.0, self.interrupt_grace))
-        _kill_session(pid, signal.SIGKILL)
+        if pid is not None:
+            _kill_session(pid, signal.SIGKILL)
         return more
 
     def _step(

@@ -235,3 +235,29 @@ def test_run_starts_lazily() -> None:
         assert ok(sh, "echo lazy") == "lazy"
     finally:
         sh.close()
+
+
+def test_ctrl_c_reaching_an_idle_prompt_does_not_shift_later_steps(
+    shell: Shell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Race forced: the step ends after its timeout but before the Ctrl-C arrives, so bash
+    # gets SIGINT idle at its prompt and prints a stray prompt (sentinel with status 130).
+    child = shell._child
+    assert child is not None
+    send_intr = child.sendintr
+
+    def late_intr() -> None:
+        time.sleep(0.5)
+        send_intr()
+
+    monkeypatch.setattr(child, "sendintr", late_intr)
+    run = shell.run("sleep 0.2", 0.05)
+    assert run.timed_out and not run.shell_died
+    for i in range(3):
+        assert ok(shell, f"echo ok{i}") == f"ok{i}"
+
+
+def test_a_step_setting_ps1_does_not_leak_into_outputs(shell: Shell) -> None:
+    ok(shell, "PS1='user@host$ '; PS2='> '")
+    assert ok(shell, "echo a") == "a"
+    assert ok(shell, "echo b") == "b"
