@@ -1,0 +1,602 @@
+"""The embedded driver: each machine is a Docker-in-Docker container serving its engine over TLS.
+
+One cluster (``$DOJO_CLUSTER``) = one bridge network ``dojo-<cluster>`` with a subnet chosen here,
+so that each machine gets a static IP *before* its container starts: the server certificate is made
+for that IP and copied into the container (``put_archive``) before the engine starts.  Every object
+is labelled when it is created (network, volume, container — before anything else happens to it),
+so a crash or Ctrl-C at any point leaves nothing that :mod:`.teardown` cannot find.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import io
+import ipaddress
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+import docker.tls
+from docker.models.containers import Container
+from docker.models.networks import Network
+
+from dojo_exec.machines import certs
+from dojo_exec.machines.driver import (
+    CreateOptions,
+    HostDoesNotExist,
+    HostNotRunning,
+    MachineError,
+    State,
+)
+from dojo_exec.machines.labels import LABEL_CLUSTER, LABEL_MACHINE, LABEL_MANAGED, LABEL_ROLE
+from dojo_exec.machines.store import (
+    DRIVER_NAME,
+    ENGINE_PORT,
+    Machine,
+    Store,
+    cluster_name,
+    node_suite,
+    object_name,
+)
+
+LABEL_STORE = "dojo.store"
+"""Storage path holding the machine's directory (so teardown finds it from the container)."""
+ROLE_NODE = "node"
+ROLE_NETWORK = "network"
+SUBNET_POOL = ipaddress.ip_network("10.213.0.0/16")
+STATIC_HOSTS = range(2, 128)  # static machine IPs; .128/25 is left to Docker (mirror, others)
+ENGINE_TIMEOUT = 90.0
+STOP_TIMEOUT = 10
+TLS_DIR = "/etc/docker/tls"
+API_VERSION = "1.41"  # engine 20.10; engines 26+ still accept it
+ENGINE_ENV_VARS = ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_CONTEXT")
+
+Progress = Callable[[str], None]
+
+
+def engine_environ(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment that reaches the *host* engine, not a machine.
+
+    After ``eval $(docker-machine env manager1)`` the ``DOCKER_*`` variables point at a machine;
+    ``DOJO_ENGINE_HOST`` (set by the shim) or, failing that, the default socket is used then.
+    """
+    env = dict(os.environ if environ is None else environ)
+    engine = env.get("DOJO_ENGINE_HOST")
+    if engine or env.get("DOCKER_MACHINE_NAME"):
+        for var in ENGINE_ENV_VARS:
+            env.pop(var, None)
+        if engine:
+            env["DOCKER_HOST"] = engine
+    return env
+
+
+def engine_client(environ: Mapping[str, str] | None = None) -> docker.DockerClient:
+    """A client of the host engine (see :func:`engine_environ`)."""
+    try:
+        return docker.from_env(environment=engine_environ(environ))
+    except docker.errors.DockerException as error:
+        raise MachineError(
+            f"Cannot reach the Docker engine that runs the machines: {error}"
+        ) from error
+
+
+def machine_labels(
+    cluster: str, machine: str | None = None, role: str = ROLE_NODE
+) -> dict[str, str]:
+    """The labels on every object of a cluster (``machine`` for per-machine objects)."""
+    labels = {LABEL_MANAGED: "1", LABEL_CLUSTER: cluster, LABEL_ROLE: role}
+    if machine is not None:
+        labels[LABEL_MACHINE] = machine
+    return labels
+
+
+def lock_path(name: str) -> Path:
+    """A lock file shared by every process using the same engine on this host."""
+    return Path(tempfile.gettempdir()) / f"dojo-machines-{os.getuid()}" / f"{name}.lock"
+
+
+def cgroup_version(client: docker.DockerClient) -> str:
+    return str(client.info().get("CgroupVersion") or "1")
+
+
+def run_options(version: str, cluster: str, machine: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """Container options and environment that let a node's engine run nested containers."""
+    try:
+        from dojo_exec.machines.node_image import dind_run_options
+
+        options = dind_run_options(version)
+    except ImportError:  # pragma: no cover - the images helper's module is absent
+        options = (
+            {"privileged": True, "cgroupns": "private"}
+            if version == "2"
+            else {
+                "cap_add": ["ALL"],
+                "cap_drop": ["SYS_RESOURCE"],
+                "security_opt": [
+                    "seccomp=unconfined",
+                    "apparmor=unconfined",
+                    "systempaths=unconfined",
+                ],
+                "volumes": {"/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"}},
+            }
+        )
+    env = {"DOJO_TLS": "1"}
+    if version == "2":
+        env["DOJO_CGROUP_V2"] = "1"
+    else:
+        env["DOJO_CGROUP_PARENT"] = "/" + object_name(cluster, machine)
+    return options, env
+
+
+def host_config(api: Any, options: Mapping[str, Any], volume: str) -> dict[str, Any]:
+    """Low-level HostConfig from ``containers.run``-style options.
+
+    ``systempaths=unconfined`` is a docker CLI option, not an engine one: the CLI turns it into
+    empty ``MaskedPaths``/``ReadonlyPaths`` (the engine rejects it in ``SecurityOpt``); so do we.
+    """
+    options = dict(options)
+    security = list(options.pop("security_opt", []))
+    unconfined = "systempaths=unconfined" in security
+    security = [opt for opt in security if opt != "systempaths=unconfined"]
+    binds = [
+        f"{source}:{spec['bind']}:{spec.get('mode', 'rw')}"
+        for source, spec in dict(options.pop("volumes", {})).items()
+    ]
+    binds.append(f"{volume}:/var/lib/docker:rw")
+    config: dict[str, Any] = api.create_host_config(
+        binds=binds, security_opt=security or None, **options
+    )
+    if unconfined:
+        config["MaskedPaths"] = []
+        config["ReadonlyPaths"] = []
+    return config
+
+
+def tls_client(machine_dir: Path, ip: str, timeout: float = 10.0) -> docker.DockerClient:
+    """A docker-py client of a machine's engine, verifying its server cert like the docker CLI."""
+    tls = docker.tls.TLSConfig(
+        client_cert=(str(machine_dir / "cert.pem"), str(machine_dir / "key.pem")),
+        ca_cert=str(machine_dir / "ca.pem"),
+        verify=True,
+    )
+    client = docker.DockerClient(
+        base_url=f"https://{ip}:{ENGINE_PORT}",
+        tls=tls,
+        timeout=int(max(timeout, 1)),
+        version=API_VERSION,  # no version probe before trust_env is off
+    )
+    # requests would let $REQUESTS_CA_BUNDLE (or a proxy) override the machine's CA: ignore env.
+    client.api.trust_env = False
+    return client
+
+
+def _tar(files: Mapping[str, bytes], mode: int = 0o600) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = mode
+            info.mtime = int(time.time())
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def _remove_cgroup_parent(name: str) -> None:
+    """Remove the (empty) host cgroup directories a cgroup v1 node's engine created."""
+    root = Path("/sys/fs/cgroup")
+    if not root.is_dir():
+        return
+    for controller in root.iterdir():
+        top = controller / name
+        if not top.is_dir():
+            continue
+        for directory in sorted(top.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+            if directory.is_dir():
+                with contextlib.suppress(OSError):
+                    directory.rmdir()
+        with contextlib.suppress(OSError):
+            top.rmdir()
+
+
+class DindDriver:
+    """The embedded driver (see module docstring)."""
+
+    name = DRIVER_NAME
+
+    def __init__(
+        self,
+        client: docker.DockerClient | None = None,
+        store: Store | None = None,
+        cluster: str | None = None,
+        suite: str | None = None,
+        *,
+        mirror: bool | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.client = client or engine_client()
+        self.store = store or Store()
+        self.cluster = cluster or cluster_name()
+        self.suite = suite if suite is not None else node_suite()
+        self.mirror = mirror  # None: use a mirror unless Docker Hub is reachable
+        self.progress = progress or (lambda message: None)
+
+    # -- naming ------------------------------------------------------------------------------
+    @property
+    def network_name(self) -> str:
+        return object_name(self.cluster)
+
+    def container_name(self, name: str) -> str:
+        return object_name(self.cluster, name)
+
+    def _container(self, name: str) -> Container | None:
+        try:
+            return self.client.containers.get(self._record(name).container)
+        except docker.errors.NotFound:
+            return None
+
+    def _record(self, name: str) -> Machine:
+        return self.store.load(name)
+
+    # -- the interface -----------------------------------------------------------------------
+    def list(self) -> list[str]:
+        """Machines of this store (any cluster: the store is what docker-machine lists)."""
+        return self.store.names()
+
+    def state(self, name: str) -> State:
+        record = self._record(name)
+        try:
+            container = self.client.containers.get(record.container or self.container_name(name))
+        except docker.errors.NotFound:
+            return State.ERROR if record.container else State.NONE
+        return {
+            "running": State.RUNNING,
+            "created": State.STOPPED,
+            "exited": State.STOPPED,
+            "paused": State.PAUSED,
+            "restarting": State.STARTING,
+            "removing": State.STOPPING,
+            "dead": State.ERROR,
+        }.get(container.status, State.ERROR)
+
+    def ip(self, name: str) -> str:
+        record = self._record(name)
+        if self.state(name) is not State.RUNNING:
+            raise HostNotRunning(name)
+        return record.ip
+
+    def create(self, name: str, options: CreateOptions | None = None) -> None:
+        """Create, certify, start machine ``name``; on any failure remove what was made."""
+        options = options or CreateOptions()
+        machine_dir = self.store.reserve(name)
+        record = Machine(
+            name=name,
+            cluster=self.cluster,
+            container=self.container_name(name),
+            network=self.network_name,
+            volume=self.container_name(name),
+            requested_driver=options.requested_driver,
+            registry_mirrors=list(options.registry_mirrors),
+            insecure_registries=list(options.insecure_registries),
+            engine_labels=list(options.engine_labels),
+            engine_env=list(options.engine_env),
+        )
+        self.store.save(record)  # visible to ls at once, as docker-machine does
+        try:
+            self._create(record, machine_dir)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self._remove_objects(record)
+            self.store.remove(name)
+            raise
+
+    def _create(self, record: Machine, machine_dir: Path) -> None:
+        certs.ensure_ca(self.store.certs_dir)
+        record.image = self._node_image()
+        record.suite = self.suite or ""
+        version = cgroup_version(self.client)
+        options, env = run_options(version, self.cluster, record.name)
+        with certs.file_lock(lock_path(f"cluster-{self.cluster}")):
+            network = self._ensure_network()
+            if not record.registry_mirrors:
+                record.registry_mirrors = self._mirror(network)
+            self._clear_stale(record)
+            self.client.volumes.create(
+                record.volume, labels=machine_labels(self.cluster, record.name)
+            )
+            record.ip = self._free_ip(network)
+            env.update(self._engine_env(record))
+            labels = machine_labels(self.cluster, record.name)
+            labels[LABEL_STORE] = str(self.store.root)
+            self.progress(f"({record.name}) Creating container {record.container} ({record.ip})...")
+            api = self.client.api
+            created = api.create_container(
+                record.image,
+                name=record.container,
+                hostname=record.name,
+                labels=labels,
+                environment=env,
+                detach=True,
+                host_config=host_config(api, options, record.volume),
+                networking_config=api.create_networking_config(
+                    {
+                        network.name: api.create_endpoint_config(
+                            ipv4_address=record.ip, aliases=[record.name]
+                        )
+                    }
+                ),
+            )
+            container = self.client.containers.get(created["Id"])
+        self.store.save(record)
+        self.progress(f"({record.name}) Generating TLS certificates for {record.ip}...")
+        server = certs.write_machine_certs(
+            self.store.certs_dir, machine_dir, record.name, record.ip
+        )
+        ca = (machine_dir / "ca.pem").read_bytes()
+        archive = _tar(
+            {
+                f"{TLS_DIR[1:]}/ca.pem": ca,
+                f"{TLS_DIR[1:]}/server.pem": server.cert,
+                f"{TLS_DIR[1:]}/server-key.pem": server.key,
+            }
+        )
+        container.put_archive("/", archive)
+        self.progress(f"({record.name}) Starting the engine...")
+        container.start()
+        self.wait_engine(record.name, container)
+
+    def _engine_env(self, record: Machine) -> dict[str, str]:
+        env: dict[str, str] = {}
+        if record.registry_mirrors:
+            env["DOJO_REGISTRY_MIRROR"] = record.registry_mirrors[0]
+        if record.insecure_registries:
+            env["DOJO_INSECURE_REGISTRIES"] = " ".join(record.insecure_registries)
+        if record.engine_labels:
+            env["DOJO_ENGINE_LABELS"] = " ".join(record.engine_labels)
+        for item in record.engine_env:
+            key, _, value = item.partition("=")
+            env[key] = value
+        return env
+
+    def _node_image(self) -> str:
+        from dojo_exec.machines.node_image import DEFAULT_SUITE, ensure_node_image
+
+        suite = self.suite or DEFAULT_SUITE
+        self.suite = suite
+        with certs.file_lock(lock_path("node-image")):
+            return ensure_node_image(self.client, suite, log=self.progress)
+
+    def _mirror(self, network: Network) -> builtins.list[str]:
+        if self.mirror is False:
+            return []
+        try:
+            from dojo_exec.machines.mirror import registry_reachable
+        except ImportError:  # pragma: no cover
+            return []
+        if self.mirror is None and registry_reachable(self.client):
+            return []
+        try:
+            from dojo_exec.machines.mirror import ensure_mirror  # type: ignore[attr-defined]
+        except ImportError:
+            self.progress("registry mirror: not available yet (images helper), nodes get none")
+            return []
+        with certs.file_lock(lock_path("mirror")):
+            mirror = ensure_mirror(self.client, network)
+        return [str(mirror.url)]
+
+    def _ensure_network(self) -> Network:
+        """The cluster's bridge network, with a subnet that leaves room for static IPs."""
+        for network in self.client.networks.list(names=[self.network_name]):
+            if network.name == self.network_name:
+                return network
+        taken = []
+        for network in self.client.networks.list():
+            for config in (network.attrs.get("IPAM") or {}).get("Config") or []:
+                with contextlib.suppress(ValueError, KeyError):
+                    taken.append(ipaddress.ip_network(config["Subnet"], strict=False))
+        for subnet in SUBNET_POOL.subnets(new_prefix=24):
+            if any(subnet.overlaps(other) for other in taken):
+                continue
+            hosts = list(subnet.hosts())
+            ipam = docker.types.IPAMConfig(
+                pool_configs=[
+                    docker.types.IPAMPool(
+                        subnet=str(subnet),
+                        gateway=str(hosts[0]),
+                        iprange=f"{subnet.network_address + 128}/25",
+                    )
+                ]
+            )
+            try:
+                return self.client.networks.create(
+                    self.network_name,
+                    driver="bridge",
+                    ipam=ipam,
+                    check_duplicate=True,
+                    labels=machine_labels(self.cluster, role=ROLE_NETWORK),
+                )
+            except docker.errors.APIError as error:
+                if "overlap" in str(error).lower():
+                    taken.append(subnet)
+                    continue
+                raise
+        raise MachineError(f"No free subnet left in {SUBNET_POOL} for network {self.network_name}")
+
+    def _free_ip(self, network: Network) -> str:
+        """The lowest static address not held by a container of the network (created or running)."""
+        network.reload()
+        subnet = ipaddress.ip_network(network.attrs["IPAM"]["Config"][0]["Subnet"])
+        used = set()
+        for endpoint in (network.attrs.get("Containers") or {}).values():
+            used.add(endpoint.get("IPv4Address", "").split("/")[0])
+        for container in self.client.containers.list(
+            all=True, filters={"label": f"{LABEL_CLUSTER}={self.cluster}"}
+        ):
+            settings = container.attrs.get("NetworkSettings", {}).get("Networks", {})
+            ipam = (settings.get(network.name) or {}).get("IPAMConfig") or {}
+            used.add(ipam.get("IPv4Address", ""))
+        for host in STATIC_HOSTS:
+            candidate = str(subnet.network_address + host)
+            if candidate not in used:
+                return candidate
+        raise MachineError(f"No free address left in {subnet} for network {network.name}")
+
+    def _clear_stale(self, record: Machine) -> None:
+        """Remove a container or volume of the same name left by a crash (the store had none)."""
+        with contextlib.suppress(docker.errors.NotFound):
+            self.client.containers.get(record.container).remove(force=True, v=True)
+        with contextlib.suppress(docker.errors.NotFound):
+            self.client.volumes.get(record.volume).remove(force=True)
+
+    def wait_engine(
+        self, name: str, container: Container | None = None, timeout: float = ENGINE_TIMEOUT
+    ) -> str:
+        """Wait until the machine's engine answers over TLS; return its version."""
+        record = self._record(name)
+        container = container or self._container(name)
+        machine_dir = self.store.machine_dir(name)
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            try:
+                client = tls_client(machine_dir, record.ip, timeout=2)
+                try:
+                    return str(client.version()["Version"])
+                finally:
+                    client.close()
+            except Exception as error:  # any failure means "not yet"
+                last = error
+            if container is not None:
+                container.reload()
+                if container.status not in ("running", "created", "restarting"):
+                    logs = container.logs(tail=15).decode(errors="replace").strip()
+                    raise MachineError(
+                        f"Error creating machine: {name}: the node's engine exited "
+                        f"({container.status}):\n{logs}"
+                    )
+            time.sleep(0.05)
+        raise MachineError(
+            f"Error creating machine: {name}: its engine did not answer on "
+            f"{record.url} within {timeout:.0f}s: {last}"
+        )
+
+    def start(self, name: str) -> None:
+        container = self._container(name)
+        if container is None:
+            raise MachineError(f"Error starting {name}: its container is gone")
+        if container.status == "paused":
+            container.unpause()
+        elif container.status != "running":
+            container.start()
+        self.wait_engine(name, container)
+
+    def stop(self, name: str) -> None:
+        container = self._container(name)
+        if container is None:
+            raise MachineError(f"Error stopping {name}: its container is gone")
+        container.stop(timeout=STOP_TIMEOUT)
+
+    def remove(self, name: str, force: bool = False) -> None:
+        """Remove container, volume, machine directory (and the network after the last one)."""
+        record = self._record(name)
+        self._remove_objects(record)
+        self.store.remove(name)
+
+    def _remove_objects(self, record: Machine) -> None:
+        with contextlib.suppress(docker.errors.NotFound):
+            self.client.containers.get(record.container).remove(force=True, v=True)
+        with contextlib.suppress(docker.errors.NotFound):
+            self.client.volumes.get(record.volume).remove(force=True)
+        _remove_cgroup_parent(object_name(record.cluster, record.name))
+        with certs.file_lock(lock_path(f"cluster-{record.cluster}")):
+            remaining = self.client.containers.list(
+                all=True, filters={"label": [f"{LABEL_CLUSTER}={record.cluster}"]}
+            )
+            if not remaining:
+                remove_network(self.client, record.network or object_name(record.cluster))
+
+    def exec(self, name: str, command: Sequence[str], interactive: bool = False) -> int:
+        """``ssh``: a command through ``sh -c`` (as sshd runs it), or an interactive shell."""
+        record = self._record(name)
+        if self.state(name) is not State.RUNNING:
+            raise MachineError(f'Error: Cannot run SSH command: Host "{name}" is not running')
+        argv = ["sh", "-c", " ".join(command)] if command else ["sh", "-c", _SHELL]
+        docker_cli = shutil.which("docker")
+        if docker_cli:
+            flags = []
+            if not command:
+                flags = ["-it"] if interactive else ["-i"]
+            elif not _stdin_is_tty():
+                flags = ["-i"]
+            env = engine_environ()
+            env.setdefault("DOCKER_HOST", "unix:///var/run/docker.sock")
+            return subprocess.call([docker_cli, "exec", *flags, record.container, *argv], env=env)
+        return self._exec_sdk(record.container, argv)
+
+    def _exec_sdk(self, container_name: str, argv: builtins.list[str]) -> int:
+        container = self.client.containers.get(container_name)
+        exec_id = self.client.api.exec_create(container.id, argv, stdout=True, stderr=True)["Id"]
+        for out, err in self.client.api.exec_start(exec_id, stream=True, demux=True):
+            if out:
+                sys.stdout.buffer.write(out)
+                sys.stdout.flush()
+            if err:
+                sys.stderr.buffer.write(err)
+                sys.stderr.flush()
+        return int(self.client.api.exec_inspect(exec_id).get("ExitCode") or 0)
+
+    def engine_version(self, name: str, timeout: float = 10.0) -> str:
+        """``docker version``'s server version of a running machine."""
+        record = self._record(name)
+        client = tls_client(self.store.machine_dir(name), record.ip, timeout=timeout)
+        try:
+            return str(client.version()["Version"])
+        finally:
+            client.close()
+
+
+_SHELL = "if command -v bash >/dev/null; then exec bash -l; else exec sh -l; fi"
+
+
+def _stdin_is_tty() -> bool:
+    try:
+        return os.isatty(sys.stdin.fileno())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def remove_network(client: docker.DockerClient, name: str) -> bool:
+    """Disconnect everything (e.g. the mirror) from network ``name`` and remove it."""
+    removed = False
+    for network in client.networks.list(names=[name]):
+        if network.name != name:
+            continue
+        network.reload()
+        for container_id in network.attrs.get("Containers") or {}:
+            with contextlib.suppress(docker.errors.APIError):
+                network.disconnect(container_id, force=True)
+        with contextlib.suppress(docker.errors.NotFound):
+            network.remove()
+            removed = True
+    return removed
+
+
+__all__ = [
+    "DindDriver",
+    "HostDoesNotExist",
+    "engine_client",
+    "engine_environ",
+    "machine_labels",
+    "remove_network",
+    "tls_client",
+]
