@@ -47,7 +47,7 @@ SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         "<redacted private key>",
     ),
     (re.compile(r"\b(dckr_(?:pat|oat)_)[A-Za-z0-9_-]{16,}"), r"\1<redacted>"),
-    (re.compile(r"\b(gh[pousr]_)[A-Za-z0-9]{30,}"), r"\1<redacted>"),
+    (re.compile(r"(?<![A-Za-z0-9])(gh[pousr]_)[A-Za-z0-9]{30,}"), r"\1<redacted>"),
     (re.compile(r"\b(github_pat_)[A-Za-z0-9_]{22,}"), r"\1<redacted>"),
     (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), "AKIA<redacted>"),
     (re.compile(r"(\"auth\"\s*:\s*\")[A-Za-z0-9+/=]{8,}(\")"), r"\1<redacted>\2"),
@@ -58,9 +58,26 @@ SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )  # fmt: skip
 
 
+#: a cheap first pass: pattern i only runs when _HINTS[i] is in the lower-cased text.
+_HINTS: tuple[tuple[str, ...], ...] = (
+    ("swmtkn-",), ("swmkey-",), ("private key",), ("dckr_",),
+    ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), ("github_pat_",), ("akia",), ('"auth"',),
+    ("authorization",), ("eyj",), ("--password",),
+)  # fmt: skip
+
+
+def _candidates(text: str) -> list[tuple[re.Pattern[str], str]]:
+    lowered = text.lower()
+    return [
+        pair
+        for pair, hints in zip(SECRET_PATTERNS, _HINTS, strict=True)
+        if any(hint in lowered for hint in hints)
+    ]
+
+
 def redact(text: str) -> str:
     """``text`` with every secret (see the module docstring) replaced by a marker."""
-    for pattern, replacement in SECRET_PATTERNS:
+    for pattern, replacement in _candidates(text):
         text = pattern.sub(replacement, text)
     return text
 
@@ -68,7 +85,7 @@ def redact(text: str) -> str:
 def find_secrets(text: str) -> list[str]:
     """The secrets :func:`redact` would remove from ``text``, in order of the patterns."""
     found: list[str] = []
-    for pattern, _ in SECRET_PATTERNS:
+    for pattern, _ in _candidates(text):
         found.extend(match.group(0) for match in pattern.finditer(text))
     return found
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import secrets
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,9 +21,9 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page as MkDocsPage
 
 from dojo_exec.mkdocs.config import DojoExecConfig
-from dojo_exec.mkdocs.render import Issue, render_page
+from dojo_exec.mkdocs.render import Issue, fill_fragments, render_page
 from dojo_exec.mkdocs.report import render_report
-from dojo_exec.page import Page, PageError, parse_text
+from dojo_exec.page import TAG, Page, PageError, parse_text
 from dojo_exec.transcripts import Transcript, TranscriptError, find_secrets, load_transcript, redact
 
 log = get_plugin_logger("dojo_exec")
@@ -39,6 +40,8 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
         self.pages: dict[str, Page] = {}
         self.transcripts: dict[str, Transcript | None] = {}
         self.root = Path("transcripts")
+        self.fragments: dict[str, dict[str, str]] = {}
+        self.marker = f"dojo_exec:{secrets.token_hex(4)}"
 
     # -- configuration ------------------------------------------------------------------
 
@@ -94,6 +97,8 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
 
     def _parse(self, abs_src_path: str, uri: str) -> Page:
         text = Path(abs_src_path).read_text(encoding="utf-8-sig")
+        if TAG not in text:  # no step can be there: skip the parse
+            return Page(path=Path(abs_src_path), text=text)
         try:
             return parse_text(text, Path(abs_src_path))
         except PageError as error:
@@ -145,10 +150,11 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
         transcript = self.transcripts.get(uri)
         run = transcript.latest if transcript else None
         mode: Literal["recorded", "live", "off"] = self.config.mode  # type: ignore[assignment]
-        rendered, _, issues = render_page(markdown, parsed, offset, run, uri, mode=mode)
-        for issue in issues:
+        rendered = render_page(markdown, parsed, offset, run, uri, mode=mode, marker=self.marker)
+        for issue in rendered.issues:
             self._report(issue)
-        return rendered
+        self.fragments[uri] = rendered.fragments
+        return rendered.markdown
 
     def _reparse(self, markdown: str, path: Path, uri: str) -> Page:
         try:
@@ -170,8 +176,15 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
     def on_page_content(
         self, html: str, /, *, page: MkDocsPage, config: MkDocsConfig, files: Files
     ) -> str | None:
-        """Last line of defence: nothing token-shaped leaves a page."""
-        if not self.active or not find_secrets(html):
+        """Put the steps' result HTML in place; last line of defence against secrets."""
+        if not self.active:
+            return html
+        html, lost = fill_fragments(html, self.fragments.pop(page.file.src_uri, {}))
+        if lost:
+            log.error(
+                "%s: %d step result(s) lost by the Markdown pass", page.file.src_uri, len(lost)
+            )
+        if not find_secrets(html):
             return html
         level = logging.INFO if page.file.src_uri != self.config.report_page else logging.ERROR
         log.log(level, "%s: token-shaped text in the page; redacted on the site", page.file.src_uri)

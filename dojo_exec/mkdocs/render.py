@@ -37,6 +37,16 @@ class Issue:
 
 
 @dataclass(frozen=True)
+class Rendered:
+    """A page's Markdown with its steps replaced, and what goes in after the Markdown pass."""
+
+    markdown: str
+    fragments: dict[str, str]  # marker comment → result HTML
+    outcomes: list[Outcome]
+    issues: list[Issue]
+
+
+@dataclass(frozen=True)
 class Outcome:
     """A step with the record it is shown with (None: no record) and its status."""
 
@@ -219,34 +229,74 @@ def _checks(outcome: Outcome) -> str:
     return f'<ul class="dojo-checks">{"".join(items)}</ul>\n'
 
 
-def render_step(outcome: Outcome, clean: Sanitizer, page_uri: str) -> str:
-    """Markdown replacing one step's source; empty for hidden steps."""
+def _pre(text: str) -> str:
+    """Output as a Material code block; newlines as ``&#10;`` keep the HTML block one line."""
+    body = html.escape(text.rstrip("\n") + "\n", quote=False).replace("\n", "&#10;")
+    return f'<div class="highlight"><pre><span></span><code>{body}</code></pre></div>'
+
+
+def tabs(panels: Sequence[tuple[str, str]], key: str) -> str:
+    """pymdownx.tabbed (alternate style) markup, written directly: no Markdown pass needed.
+
+    The outputs are plain text: rendering them as raw HTML instead of nested fences keeps
+    the plugin's build overhead small (no Pygments run per output).
+    """
+    name = f"__tabbed_{key}"
+    checked = ' checked="checked"'
+    inputs = "".join(
+        f'<input{checked if number == 1 else ""} id="{name}_{number}" name="{name}" type="radio" />'
+        for number in range(1, len(panels) + 1)
+    )
+    labels = "".join(
+        f'<label for="{name}_{number}">{_attr(title)}</label>'
+        for number, (title, _) in enumerate(panels, start=1)
+    )
+    blocks = "".join(f'<div class="tabbed-block">{_pre(text)}</div>' for _, text in panels)
+    return (
+        f'<div class="tabbed-set tabbed-alternate" data-tabs="{key}:{len(panels)}">{inputs}'
+        f'<div class="tabbed-labels">{labels}</div><div class="tabbed-content">{blocks}</div></div>'
+    )
+
+
+def render_step(outcome: Outcome, clean: Sanitizer, page_uri: str) -> tuple[str, str]:
+    """(Markdown of the command, HTML of the result) for one step; both empty when hidden.
+
+    The command is a ``sh`` fence (highlighted, with Material's copy button); verdict,
+    tabs, checks and explanation are HTML, every text escaped, that the plugin puts in
+    place of a marker after the Markdown pass (it needs none, and skipping it keeps the
+    plugin's overhead small).
+    """
     step, record, status = outcome.step, outcome.record, outcome.status
     if step.options.hidden:
-        return ""
+        return "", ""
     location = f"{page_uri}:{step.line}"
     command = clean(step.command, origin="page", location=location, what="command")
-    parts = [fence(command, "sh"), "\n", badge(outcome, clean, location), "\n"]
+    parts = [badge(outcome, clean, location).rstrip("\n")]
     if status != "skipped":
+        panels: list[tuple[str, str]] = []
         if step.expected is not None:
             promised = clean(step.expected, origin="page", location=location, what="promise")
-            parts += ['=== "Promised"\n\n', fence(promised, "text", "    "), "\n"]
+            panels.append(("Promised", promised))
         if record is not None:
             captured = clean(
                 record.captured, origin="transcript", location=location, what="captured output"
             )
-            if not captured.strip():
-                captured = "(no output)"
-            parts += ['=== "Captured"\n\n', fence(captured, "text", "    "), "\n"]
-        parts.append(_checks(outcome))
+            panels.append(("Captured", captured if captured.strip() else "(no output)"))
+        if panels:
+            parts.append(tabs(panels, f"dojo{step.index}"))
+        parts.append(_checks(outcome).rstrip("\n"))
         details = _DETAILS.get(status)
         if details and record is not None and record.explanation.strip():
             explanation = clean(
                 record.explanation, origin="transcript", location=location, what="explanation"
             )
             kind, title = details
-            parts += [f'??? {kind} "{title}"\n\n', fence(explanation, "text", "    "), "\n"]
-    return "".join(parts).rstrip("\n") + "\n"
+            parts.append(
+                f'<details class="{kind}"><summary>{_attr(title)}</summary>'
+                f"{_pre(explanation)}</details>"
+            )
+    result = "".join(parts)
+    return fence(command, "sh"), f'<div class="dojo-result">{result}</div>'
 
 
 def plain_step(step: Step) -> str:
@@ -321,14 +371,28 @@ def render_page(
     page_uri: str,
     *,
     mode: Literal["recorded", "live", "off"] = "recorded",
-) -> tuple[str, list[Outcome], list[Issue]]:
-    """Replace every step of ``page`` in ``markdown`` (``page.text[offset:]``)."""
+    marker: str = "dojo_exec",
+) -> Rendered:
+    """Replace every step of ``page`` in ``markdown`` (``page.text[offset:]``).
+
+    Each step's result HTML is left out of the Markdown: a comment ``<!-- {marker}:N -->``
+    stands in its place and :attr:`Rendered.fragments` maps that comment to the HTML.
+    """
     clean = Sanitizer()
     outcomes = match_records(page.steps, run.steps if run else None)
+    fragments: dict[str, str] = {}
     edits: list[tuple[int, int, str]] = []
     for outcome in outcomes:
         start, end = (position - offset for position in outcome.step.span)
-        text = plain_step(outcome.step) if mode == "off" else render_step(outcome, clean, page_uri)
+        if mode == "off":
+            text = plain_step(outcome.step)
+        else:
+            command, result = render_step(outcome, clean, page_uri)
+            text = command
+            if result:
+                comment = f"<!-- {marker}:{outcome.step.index} -->"
+                fragments[comment] = result
+                text += f"\n{comment}\n"
         edits.append((start, end, text))
     if mode != "off" and page.steps:
         at = header_offset(markdown, page_uri)
@@ -338,7 +402,18 @@ def render_page(
     issues = list(clean.issues)
     if mode != "off":
         issues += _outcome_issues(outcomes, run, page_uri)
-    return markdown, outcomes, issues
+    return Rendered(markdown, fragments, outcomes, issues)
+
+
+def fill_fragments(html_text: str, fragments: dict[str, str]) -> tuple[str, list[str]]:
+    """Put each fragment in place of its marker; returns the HTML and the markers not found."""
+    lost: list[str] = []
+    for comment, fragment in fragments.items():
+        if comment in html_text:
+            html_text = html_text.replace(comment, fragment, 1)
+        else:
+            lost.append(comment)
+    return html_text, lost
 
 
 def _outcome_issues(
