@@ -11,6 +11,8 @@
 # Knobs (defaults in brackets): DOJO_DOCKERD_LOG [/var/log/dockerd.log], DOJO_DOCKERD_TIMEOUT [60],
 # DOJO_DOCKER_SOCK [/var/run/docker.sock], DOJO_DOCKER_PIDFILE [/var/run/docker.pid],
 # DOJO_DOCKERD_ARGS [none: extra dockerd arguments, word-split], DOJO_SKIP_INSTALL [0].
+# Caution for a second engine on one host: `--bridge none` makes dockerd DELETE the docker0 link
+# of the first engine (moby removeDefaultBridgeInterface); give it its own `--bridge`/`--bip`.
 
 _dojo_start_docker() {
 	local log="${DOJO_DOCKERD_LOG:-/var/log/dockerd.log}"

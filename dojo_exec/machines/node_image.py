@@ -33,6 +33,7 @@ import docker.errors
 
 from .base_image import RECIPES, Log, build_recipe, ensure_base_image, recipe_hash
 from .labels import LABEL_RECIPE, LABEL_ROLE, ROLE_NODE
+from .mirror import registry_reachable
 
 ENGINES = {"bookworm": "20.10.24", "trixie": "26.1.5"}
 """Debian suite -> version of its ``docker.io`` engine."""
@@ -87,6 +88,11 @@ def ensure_node_image(
     except docker.errors.ImageNotFound:
         pass
     buildargs: dict[str, str] = {}
+    if source == "dind" and not registry_reachable(client):
+        raise RuntimeError(
+            "node image source 'dind' needs docker:dind from a registry and none is reachable; "
+            "use source='debian' (built offline from Debian packages)"
+        )
     if source == "debian":
         if suite not in ENGINES:
             log(f"node image: suite {suite!r} is untested (known: {', '.join(ENGINES)})")

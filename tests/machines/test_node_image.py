@@ -96,15 +96,15 @@ FAKE_DOCKERD = 'printf "#!/bin/sh\\necho ARGS \\"\\$*\\"\\n" > /usr/local/sbin/d
 
 def entrypoint_args(client: docker.DockerClient, image: str, env: dict[str, str]) -> str:
     script = FAKE_DOCKERD + "chmod +x /usr/local/sbin/dockerd; exec dojo-node-entrypoint --debug-x"
-    container = client.containers.run(
+    container = client.containers.create(
         image,
         ["-c", script],
         entrypoint=["/bin/sh"],
         environment=env,
-        detach=True,
-        labels={"dojo.managed": "1"},
+        labels={"dojo.managed": "1", "dojo.role": "test"},
     )
     try:
+        container.start()
         status = container.wait(timeout=30)["StatusCode"]
         out = container.logs(stdout=True, stderr=True)
     finally:
@@ -359,3 +359,13 @@ def test_node_restarts_cleanly(node: tuple[docker.models.containers.Container, P
     assert time.monotonic() - started < 8
     container.start()
     assert wait_for_engine(container).startswith(ENGINES[SUITE])
+
+
+@pytest.mark.docker
+def test_dind_source_needs_a_registry(client: docker.DockerClient) -> None:
+    from dojo_exec.machines.mirror import registry_reachable
+
+    if registry_reachable(client):
+        pytest.skip("a registry is reachable here: building FROM docker:dind would work")
+    with pytest.raises(RuntimeError, match="use source='debian'"):
+        ensure_node_image(client, source="dind", log=quiet)

@@ -30,8 +30,13 @@ def stand_ins(client: docker.DockerClient) -> list[str]:
 
 
 def run(client: docker.DockerClient, image: str, command: list[str]) -> str:
-    out = client.containers.run(image, command, remove=True, labels={"dojo.managed": "1"})
-    return bytes(out).decode()
+    container = client.containers.create(image, command, labels={"dojo.managed": "1"})
+    try:
+        container.start()
+        assert container.wait(timeout=30)["StatusCode"] == 0, container.logs()
+        return bytes(container.logs()).decode()
+    finally:
+        container.remove(force=True, v=True)
 
 
 def test_recipe_hash_differs_per_tag() -> None:
