@@ -111,13 +111,18 @@ def _container(client: docker.DockerClient, name: str) -> Container | None:
         return None
 
 
-def _host_port(container: Container) -> int:
-    container.reload()
-    bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{MIRROR_PORT}/tcp") or []
-    for binding in bindings:
-        if binding.get("HostIp") in ("127.0.0.1", "") and binding.get("HostPort"):
-            return int(binding["HostPort"])
-    raise RuntimeError(f"mirror {container.name}: port {MIRROR_PORT} is not published")
+def _host_port(container: Container, timeout: float = 10.0) -> int:
+    """The 127.0.0.1 port the mirror is published on (waits while it is being started)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        container.reload()
+        bindings = container.attrs["NetworkSettings"]["Ports"] or {}
+        for binding in bindings.get(f"{MIRROR_PORT}/tcp") or []:
+            if binding.get("HostIp") in ("127.0.0.1", "") and binding.get("HostPort"):
+                return int(binding["HostPort"])
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"mirror {container.name}: port {MIRROR_PORT} is not published")
+        time.sleep(0.1)
 
 
 def _start(client: docker.DockerClient, name: str, log: Log) -> Container:
@@ -136,15 +141,20 @@ def _start(client: docker.DockerClient, name: str, log: Log) -> Container:
             client.volumes.get(volume)
         except docker.errors.NotFound:
             client.volumes.create(volume, labels=mirror_labels())
-        container = client.containers.run(
-            image,
-            name=name,
-            detach=True,
-            labels={**mirror_labels(), LABEL_RECIPE: image.partition(":")[2]},
-            volumes={volume: {"bind": "/var/lib/docker-registry", "mode": "rw"}},
-            ports={f"{MIRROR_PORT}/tcp": ("127.0.0.1", None)},
-            restart_policy={"Name": "unless-stopped"},
-        )
+        try:
+            container = client.containers.run(
+                image,
+                name=name,
+                detach=True,
+                labels={**mirror_labels(), LABEL_RECIPE: image.partition(":")[2]},
+                volumes={volume: {"bind": "/var/lib/docker-registry", "mode": "rw"}},
+                ports={f"{MIRROR_PORT}/tcp": ("127.0.0.1", None)},
+                restart_policy={"Name": "unless-stopped"},
+            )
+        except docker.errors.APIError as error:
+            if error.status_code != 409:  # 409: another cluster started it at the same moment
+                raise
+            return client.containers.get(name)
         log(f"mirror: started {name}")
     elif container.status != "running":
         container.start()
@@ -215,7 +225,12 @@ def _attach(client: docker.DockerClient, container: Container, network: str) -> 
     """Connect the mirror to ``network`` (if needed); returns the host name nodes use there."""
     networks = container.attrs["NetworkSettings"]["Networks"]
     if network not in networks:
-        client.networks.get(network).connect(container)
+        try:
+            client.networks.get(network).connect(container)
+        except docker.errors.APIError:
+            container.reload()  # connected concurrently by another cluster's call?
+            if network not in container.attrs["NetworkSettings"]["Networks"]:
+                raise
         container.reload()
         networks = container.attrs["NetworkSettings"]["Networks"]
     if network in DEFAULT_NETWORKS:  # no embedded DNS on the default bridge: use the address
