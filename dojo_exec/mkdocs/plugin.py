@@ -176,19 +176,30 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
     def on_page_content(
         self, html: str, /, *, page: MkDocsPage, config: MkDocsConfig, files: Files
     ) -> str | None:
-        """Put the steps' result HTML in place; last line of defence against secrets."""
-        if not self.active:
+        """Nothing token-shaped in the page's content (what the search index sees)."""
+        if not self.active or not find_secrets(html):
             return html
-        html, lost = fill_fragments(html, self.fragments.pop(page.file.src_uri, {}))
-        if lost:
-            log.error(
-                "%s: %d step result(s) lost by the Markdown pass", page.file.src_uri, len(lost)
-            )
-        if not find_secrets(html):
-            return html
-        level = logging.INFO if page.file.src_uri != self.config.report_page else logging.ERROR
-        log.log(level, "%s: token-shaped text in the page; redacted on the site", page.file.src_uri)
+        uri = page.file.src_uri
+        level = logging.ERROR if uri == self.config.report_page else logging.INFO
+        log.log(level, "%s: token-shaped text in the page; redacted on the site", uri)
         return redact(html)
+
+    def on_post_page(self, output: str, /, *, page: MkDocsPage, config: MkDocsConfig) -> str | None:
+        """Put the steps' result HTML in place of their markers; check the page once more.
+
+        Filling in after the theme (rather than in ``on_page_content``) keeps the outputs
+        out of the search index: commands and prose are indexed, captured outputs are not.
+        """
+        if not self.active:
+            return output
+        uri = page.file.src_uri
+        output, lost = fill_fragments(output, self.fragments.pop(uri, {}))
+        if lost:
+            log.error("%s: %d step result(s) lost in the Markdown pass", uri, len(lost))
+        if find_secrets(output):
+            log.error("%s: token-shaped text in the built page; redacted", uri)
+            output = redact(output)
+        return output
 
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
         if self.active and self.root.is_dir():
