@@ -83,3 +83,33 @@ def test_captured_tab_in_chromium_and_no_outside_request(server: str) -> None:
     origin = urlsplit(server).netloc
     outside = [url for url in requests if urlsplit(url).netloc != origin]
     assert requests and outside == []
+
+
+def test_tabs_work_from_file_urls(built_site: Path) -> None:
+    """The site opened straight from disk (file://): pages and tabs still work."""
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page()
+            outside: list[str] = []
+            page.on(
+                "request",
+                lambda request: (
+                    outside.append(request.url)
+                    if not request.url.startswith(("file://", "data:", "blob:"))
+                    else None
+                ),
+            )
+            page.goto((built_site / "swarm.html").as_uri())
+            step = page.locator(".tabbed-set", has_text="CAPTURED-NODE-LS")
+            step.locator("label", has_text="Captured").click()
+            assert step.locator(".tabbed-block").nth(1).is_visible()
+            page.locator("a", has_text="Unrecorded").first.click()
+            page.wait_for_load_state()
+            assert page.url.endswith("unrecorded.html")
+            assert outside == []
+        finally:
+            browser.close()
