@@ -44,6 +44,7 @@ class StepOutcome:
     explanation: str = ""
     replay: bool = False
     updated: bool = False
+    checks: dict[str, bool] = field(default_factory=dict)  # check text -> held
 
     @property
     def ok(self) -> bool:
@@ -63,6 +64,7 @@ class StepOutcome:
             reason=self.step.options.skip,
             explanation=self.explanation,
             hidden=self.step.options.hidden,
+            checks=dict(self.checks),
         )
 
 
@@ -241,6 +243,7 @@ class PageSession:
             attempts=attempts,
             explanation="" if ok else why,
             replay=replay,
+            checks={c: evaluate_checks([c], run.output).ok for c in step.options.checks},
         )
         if not ok and self.updates is not None and not replay and not run.timed_out:
             self._update(step, run, outcome)
