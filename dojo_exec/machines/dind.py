@@ -385,13 +385,10 @@ class DindDriver:
             return []
         if self.mirror is None and registry_reachable(self.client):
             return []
-        try:
-            from dojo_exec.machines.mirror import ensure_mirror  # type: ignore[attr-defined]
-        except ImportError:
-            self.progress("registry mirror: not available yet (images helper), nodes get none")
-            return []
+        from dojo_exec.machines.mirror import ensure_mirror
+
         with certs.file_lock(lock_path("mirror")):
-            mirror = ensure_mirror(self.client, network)
+            mirror = ensure_mirror(self.client, network.name, log=self.progress)
         return [str(mirror.url)]
 
     def _ensure_network(self) -> Network:
@@ -439,10 +436,10 @@ class DindDriver:
         used = set()
         for endpoint in (network.attrs.get("Containers") or {}).values():
             used.add(endpoint.get("IPv4Address", "").split("/")[0])
-        for container in self.client.containers.list(
+        for summary in self.client.api.containers(
             all=True, filters={"label": f"{LABEL_CLUSTER}={self.cluster}"}
         ):
-            settings = container.attrs.get("NetworkSettings", {}).get("Networks", {})
+            settings = (summary.get("NetworkSettings") or {}).get("Networks") or {}
             ipam = (settings.get(network.name) or {}).get("IPAMConfig") or {}
             used.add(ipam.get("IPv4Address", ""))
         for host in STATIC_HOSTS:
@@ -519,7 +516,7 @@ class DindDriver:
             self.client.volumes.get(record.volume).remove(force=True)
         _remove_cgroup_parent(object_name(record.cluster, record.name))
         with certs.file_lock(lock_path(f"cluster-{record.cluster}")):
-            remaining = self.client.containers.list(
+            remaining = self.client.api.containers(  # no per-container inspect: races with rm
                 all=True, filters={"label": [f"{LABEL_CLUSTER}={record.cluster}"]}
             )
             if not remaining:
