@@ -1,0 +1,110 @@
+"""The embedded driver on a real engine: labelled objects, TLS engine, stop/start, ssh exits."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import docker.errors
+import pytest
+
+from dojo_exec.machines.dind import DindDriver, tls_client
+from dojo_exec.machines.driver import CreateOptions, HostNotRunning, MachineError, State
+from dojo_exec.machines.store import Store
+from dojo_exec.machines.teardown import leaks, remove_cluster
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture(scope="module")
+def client() -> docker.DockerClient:
+    try:
+        engine = docker.from_env()
+        engine.ping()
+    except docker.errors.DockerException as error:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"no Docker engine: {error}")
+    return engine
+
+
+@pytest.fixture
+def driver(client: docker.DockerClient, tmp_path: Path) -> Iterator[DindDriver]:
+    cluster = f"t-{uuid.uuid4().hex[:8]}"
+    store = Store(tmp_path / "machine")
+    yield DindDriver(client, store, cluster, mirror=False)
+    remove_cluster(client, cluster, stores=[store])
+    assert leaks(client, cluster, stores=[store]) == []
+
+
+def test_create_labels_tls_and_state(driver: DindDriver, client: docker.DockerClient) -> None:
+    driver.create("m1", CreateOptions(requested_driver="virtualbox"))
+    record = driver.store.load("m1")
+    assert record.requested_driver == "virtualbox"
+    container = client.containers.get(f"dojo-{driver.cluster}-m1")
+    labels = container.labels
+    assert labels["dojo.managed"] == "1"
+    assert labels["dojo.cluster"] == driver.cluster
+    assert labels["dojo.machine"] == "m1"
+    assert labels["dojo.role"] == "node"
+    assert container.attrs["Config"]["Hostname"] == "m1"
+    volume = client.volumes.get(f"dojo-{driver.cluster}-m1")
+    assert volume.attrs["Labels"]["dojo.cluster"] == driver.cluster
+    network = client.networks.get(f"dojo-{driver.cluster}")
+    assert network.attrs["Labels"]["dojo.cluster"] == driver.cluster
+    assert driver.state("m1") is State.RUNNING
+    assert driver.ip("m1") == record.ip
+    engine = tls_client(driver.store.machine_dir("m1"), record.ip)
+    assert engine.info()["Name"] == "m1"
+    engine.close()
+    assert driver.list() == ["m1"]
+
+
+def test_tls_rejects_a_client_without_cert(driver: DindDriver) -> None:
+    driver.create("m1")
+    ip = driver.ip("m1")
+    plain = docker.DockerClient(base_url=f"tcp://{ip}:2376", version="1.41", timeout=5)
+    with pytest.raises((docker.errors.DockerException, OSError)):
+        plain.version()
+
+
+def test_stop_start_and_ssh_exit_codes(driver: DindDriver) -> None:
+    driver.create("m1")
+    assert driver.exec("m1", ["exit", "7"]) == 7
+    assert driver.exec("m1", ["docker", "info", ">/dev/null"]) == 0
+    driver.stop("m1")
+    assert driver.state("m1") is State.STOPPED
+    with pytest.raises(HostNotRunning):
+        driver.ip("m1")
+    with pytest.raises(MachineError, match='Host "m1" is not running'):
+        driver.exec("m1", ["true"])
+    driver.start("m1")
+    assert driver.state("m1") is State.RUNNING
+    assert driver.exec("m1", ["docker", "version", ">/dev/null"]) == 0
+
+
+def test_remove_cleans_everything(driver: DindDriver, client: docker.DockerClient) -> None:
+    driver.create("m1")
+    driver.create("m2")
+    ips = {driver.store.load(n).ip for n in ("m1", "m2")}
+    assert len(ips) == 2
+    driver.remove("m1")
+    assert driver.list() == ["m2"]
+    assert leaks(client, driver.cluster) == [
+        f"container dojo-{driver.cluster}-m2",
+        f"volume dojo-{driver.cluster}-m2",
+        f"network dojo-{driver.cluster}",
+    ]
+    driver.remove("m2")
+    assert leaks(client, driver.cluster, stores=[driver.store]) == []
+
+
+def test_failed_create_leaves_nothing(driver: DindDriver, client: docker.DockerClient) -> None:
+    driver._node_image = lambda: "dojo-no-such-image:never"  # type: ignore[method-assign]
+    with pytest.raises(docker.errors.DockerException):
+        driver.create("m1")
+    assert not driver.store.exists("m1")
+    assert [leak for leak in leaks(client, driver.cluster) if "network" not in leak] == []
