@@ -86,8 +86,8 @@ def test_workshop_swarm(workshop: tuple[Bash, str, Store], client: docker.Docker
         sh.last.stderr
     )
     sh(
-        "docker-machine create --driver virtualbox worker1 & "
-        "docker-machine create --driver virtualbox worker2 & wait %1 && wait %2"
+        "docker-machine create --driver virtualbox worker1 & one=$!; "
+        "docker-machine create --driver virtualbox worker2 & two=$!; wait $one && wait $two"
     )
     ls = sh("docker-machine ls").splitlines()
     assert ls[0].split() == [
