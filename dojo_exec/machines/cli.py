@@ -477,23 +477,28 @@ def cmd_rm(ctx: Context, argv: list[str]) -> int:
             return 0
     errors: list[str] = []
 
-    def remove(name: str) -> None:
+    def remove(name: str) -> tuple[str, str]:
+        """Remove one machine; returns (stdout, stderr) text, printed in argument order."""
         try:
             ctx.driver.remove(name, force=args.force)
         except MachineError as error:
             message = f'Error removing host "{name}": {error}'
             if args.force:
-                err(message)
                 if ctx.store.exists(name):
                     ctx.store.remove(name)
-                    out(f"Successfully removed {name}\n")
-                    return
+                    return f"Successfully removed {name}\n", message + "\n"
+                return "", message + "\n"
             errors.append(message)
-            return
-        out(f"Successfully removed {name}\n")
+            return "", ""
+        return f"Successfully removed {name}\n", ""
 
+    # removed in parallel, reported in the order given (as docker-machine does)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(args.names))) as pool:
-        list(pool.map(remove, args.names))
+        for stdout, stderr in pool.map(remove, args.names):
+            if stderr:
+                err(stderr.rstrip("\n"))
+            if stdout:
+                out(stdout)
     if errors and not args.force:
         raise MachineError("\n".join(errors))
     return 0
