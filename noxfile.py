@@ -36,8 +36,17 @@ def tests(session: nox.Session) -> None:
     _install(session, "test")
     _prepare(session)
     session.run(
-        "pytest", "tests", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadgroup",
-        "--timeout", "900", *session.posargs,
+        "pytest",
+        "tests",
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        "2",
+        "--dist",
+        "loadgroup",
+        "--timeout",
+        "900",
+        *session.posargs,
     )
 
 
@@ -54,8 +63,20 @@ def _run_pages(session: nox.Session, *extra: str) -> None:
     _install(session, "test")
     _prepare(session)
     session.run(
-        "pytest", PAGES, "-p", "no:cacheprovider", "-n", PARALLEL, "--dist", "loadfile",
-        "--dojo-transcripts", TRANSCRIPTS, "--timeout", "1200", *extra, *session.posargs,
+        "pytest",
+        PAGES,
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        PARALLEL,
+        "--dist",
+        "loadfile",
+        "--dojo-transcripts",
+        TRANSCRIPTS,
+        "--timeout",
+        "1200",
+        *extra,
+        *session.posargs,
     )
     session.run("dojo-exec", "leaks", "--fail")
 

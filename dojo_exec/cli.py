@@ -1,10 +1,10 @@
 """``dojo-exec``: prepare images, run or update pages, find and remove leftovers.
 
-    dojo-exec prepare             build what is missing (node image, stand-in images)
-    dojo-exec verify [PAGES] [-- PYTEST ARGS]    run pages (default docs/), record transcripts
-    dojo-exec update [PAGES]      run pages and rewrite drifted promises
-    dojo-exec leaks [--fail]      list Docker objects left by embedded machines
-    dojo-exec down                remove every embedded machine, network, volume and mirror
+dojo-exec prepare             build what is missing (node image, stand-in images)
+dojo-exec verify [PAGES] [-- PYTEST ARGS]    run pages (default docs/), record transcripts
+dojo-exec update [PAGES]      run pages and rewrite drifted promises
+dojo-exec leaks [--fail]      list Docker objects left by embedded machines
+dojo-exec down                remove every embedded machine, network, volume and mirror
 """
 
 from __future__ import annotations
