@@ -53,10 +53,29 @@ def prepare(_: argparse.Namespace) -> int:
 
 
 def leaks(args: argparse.Namespace) -> int:
-    """List labelled Docker objects still present; with --fail, exit 1 when any."""
+    """List what machines left behind; with --fail, exit 1 when anything is left.
+
+    The registry mirror is shared by every cluster and kept between runs on purpose;
+    it is listed only with ``--all`` (``dojo-exec down`` removes it).
+    """
+    from dojo_exec.machines.labels import LABEL_ROLE
     from dojo_exec.machines.teardown import leaks as find_leaks
 
-    found = find_leaks(_client())
+    client = _client()
+    found = find_leaks(client)
+    if not args.all:
+        kept = {
+            f"{kind} {name}"
+            for kind, objects in (
+                (
+                    "container",
+                    client.containers.list(all=True, filters={"label": f"{LABEL_ROLE}=mirror"}),
+                ),
+                ("volume", client.volumes.list(filters={"label": f"{LABEL_ROLE}=mirror"})),
+            )
+            for name in (o.name for o in objects)
+        }
+        found = [item for item in found if item not in kept]
     for item in found:
         print(item)
     if not found:
@@ -101,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(run=run, pytest_args=[])
     found = commands.add_parser("leaks", help="list leftovers of embedded machines")
     found.add_argument("--fail", action="store_true", help="exit 1 when anything is left")
+    found.add_argument("--all", action="store_true", help="list the shared registry mirror too")
     found.set_defaults(run=leaks)
     commands.add_parser("down", help="remove all embedded machines").set_defaults(run=down)
     return parser
