@@ -13,13 +13,17 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Console
+
+if TYPE_CHECKING:
+    import docker
 
 err = Console(stderr=True)
 
 
-def _client() -> object:
+def _client() -> docker.DockerClient:
     import docker
     from docker.errors import DockerException
 
