@@ -110,8 +110,15 @@ def serve(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks: matcher, shell overhead, machines, site build; figures as ratios."""
+    """Benchmarks: page engine, machines, site build; figures as ratios from one run.
+
+    ``nox -s bench -- machines`` runs only the benchmarks whose name contains a word given.
+    """
     _install(session, "test")
+    _prepare(session)
     for script in sorted(os.listdir("benchmarks")):
-        if script.startswith("bench_") and script.endswith(".py"):
-            session.run("python", f"benchmarks/{script}", *session.posargs)
+        if not (script.startswith("bench_") and script.endswith(".py")):
+            continue
+        if session.posargs and not any(word in script for word in session.posargs):
+            continue
+        session.run("python", f"benchmarks/{script}")
