@@ -20,7 +20,7 @@ from rich.console import Console
 if TYPE_CHECKING:
     import docker
 
-err = Console(stderr=True)
+err = Console(stderr=True, emoji=False, highlight=False)
 
 
 def _client() -> docker.DockerClient:
