@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 
 EMBEDDED = "embedded"
 NO_MACHINES = "none"
+# Until a page points its client at a machine (``eval $(docker-machine env NAME)``), a
+# ``docker`` command must not reach the engine the machines run on: it fails with this name.
+NO_MACHINE_CHOSEN = "unix:///dojo-exec/no-machine-chosen--run-eval-docker-machine-env.sock"
 
 
 @dataclass
@@ -70,6 +73,9 @@ class Cluster:
     def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
         """Environment for the page's shell."""
         env = dict(os.environ if base is None else base)
+        host_engine = env.get("DOJO_ENGINE_HOST") or (
+            env.get("DOCKER_HOST") if not env.get("DOCKER_MACHINE_NAME") else None
+        )
         for leaked in (
             "DOCKER_HOST",
             "DOCKER_TLS_VERIFY",
@@ -77,6 +83,9 @@ class Cluster:
             "DOCKER_MACHINE_NAME",
         ):
             env.pop(leaked, None)
+        if self.driver != NO_MACHINES:
+            env["DOJO_ENGINE_HOST"] = host_engine or "unix:///var/run/docker.sock"
+            env["DOCKER_HOST"] = NO_MACHINE_CHOSEN
         env.update(
             {
                 "PATH": f"{self.bin_dir}{os.pathsep}{env.get('PATH', os.defpath)}",
