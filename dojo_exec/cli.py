@@ -73,7 +73,9 @@ def leaks(args: argparse.Namespace) -> int:
             for kind, objects in (
                 (
                     "container",
-                    client.containers.list(all=True, filters={"label": f"{LABEL_ROLE}=mirror"}),
+                    client.containers.list(
+                        all=True, ignore_removed=True, filters={"label": f"{LABEL_ROLE}=mirror"}
+                    ),
                 ),
                 ("volume", client.volumes.list(filters={"label": f"{LABEL_ROLE}=mirror"})),
             )

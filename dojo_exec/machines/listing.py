@@ -56,9 +56,12 @@ def list_items(
         return []
     client = engine_client(environ)
     try:
+        # one list call, no per-container inspect: containers of other clusters may be
+        # removed meanwhile (pages run in parallel), which must not break this listing
         statuses = {
-            c.name: c.status
-            for c in client.containers.list(all=True, filters={"label": f"{LABEL_MANAGED}=1"})
+            name.lstrip("/"): c["State"]
+            for c in client.api.containers(all=True, filters={"label": f"{LABEL_MANAGED}=1"})
+            for name in c.get("Names") or []
         }
     except docker.errors.DockerException as error:
         raise MachineError(f"Error listing machines: {error}") from error

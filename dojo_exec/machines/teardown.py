@@ -54,7 +54,7 @@ def remove_cluster(
 ) -> list[str]:
     """Remove the containers, volumes, network and machine directories of ``cluster``."""
     removed: list[str] = []
-    containers = client.containers.list(all=True, filters=_filter(cluster))
+    containers = client.containers.list(all=True, ignore_removed=True, filters=_filter(cluster))
     store_paths = [c.labels.get(LABEL_STORE, "") for c in containers]
 
     def remove_container(container: docker.models.containers.Container) -> str:
@@ -85,7 +85,7 @@ def remove_all(client: docker.DockerClient, stores: Sequence[Store] | None = Non
     """
     removed: list[str] = []
     clusters: set[str] = set()
-    for container in client.containers.list(all=True, filters=_filter(None)):
+    for container in client.containers.list(all=True, ignore_removed=True, filters=_filter(None)):
         clusters.add(container.labels.get(LABEL_CLUSTER, ""))
     for volume in client.volumes.list(filters=_filter(None)):
         clusters.add((volume.attrs.get("Labels") or {}).get(LABEL_CLUSTER, ""))
@@ -98,7 +98,7 @@ def remove_all(client: docker.DockerClient, stores: Sequence[Store] | None = Non
 
         remove_mirror(client)
         removed.append("registry mirror")
-    for container in client.containers.list(all=True, filters=_filter(None)):
+    for container in client.containers.list(all=True, ignore_removed=True, filters=_filter(None)):
         with contextlib.suppress(docker.errors.NotFound):
             container.remove(force=True, v=True)
             removed.append(f"container {container.name}")
@@ -120,7 +120,8 @@ def leaks(
 ) -> list[str]:
     """What is left of ``cluster`` (every dojo object when None), and machines in ``stores``."""
     found = [
-        f"container {c.name}" for c in client.containers.list(all=True, filters=_filter(cluster))
+        f"container {c.name}"
+        for c in client.containers.list(all=True, ignore_removed=True, filters=_filter(cluster))
     ]
     found += [f"volume {v.name}" for v in client.volumes.list(filters=_filter(cluster))]
     found += [f"network {n.name}" for n in client.networks.list(filters=_filter(cluster))]
