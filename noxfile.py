@@ -13,6 +13,7 @@ import nox
 nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.default_venv_backend = "venv"
+os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # material's end-of-life banner
 
 PAGES = "docs"
 TRANSCRIPTS = "transcripts"
