@@ -585,12 +585,15 @@ def _reconcile_table(run: _Run, raw: list[str], pt: Table, ct: Table) -> list[st
     """
     if _match_table(run, pt, ct, _State())[0] is not None:
         return raw[pt.start : pt.end]
-    chosen = _assign_rows(run, pt, ct)
+    chosen, state = _assign_rows(run, pt, ct)
     used = {pick for pick in chosen if pick is not None}
     fresh = [crow for crow, pick in zip(ct.rows, chosen, strict=True) if pick is None]
-    replacing = len(pt.rows) - len(used)
-    replacements = [_layout_like(pt, crow.cells) for crow in fresh[:replacing]]
-    extra = [_layout_like(pt, crow.cells) for crow in fresh[replacing:]]
+    drifted_rows = [row for index, row in enumerate(pt.rows) if index not in used]
+    replacements: list[str | None] = []
+    for prow, crow in zip(drifted_rows, fresh, strict=False):
+        cells, state = _merge_cells(run, pt, prow, crow, state)
+        replacements.append(_layout_like(pt, cells))
+    extra = [_layout_like(pt, crow.cells) for crow in fresh[len(drifted_rows) :]]
     elide = bool(pt.elided) and bool(extra)
     if any(line is None for line in replacements) or (not elide and None in extra):
         return _rerender_table(run, raw, pt, ct)
@@ -611,7 +614,7 @@ def _reconcile_table(run: _Run, raw: list[str], pt: Table, ct: Table) -> list[st
     return out
 
 
-def _assign_rows(run: _Run, pt: Table, ct: Table) -> list[int | None]:
+def _assign_rows(run: _Run, pt: Table, ct: Table) -> tuple[list[int | None], _State]:
     """For each captured row, the promised row it keeps (greedy, respecting bindings)."""
     state = _State()
     used: set[int] = set()
@@ -628,7 +631,23 @@ def _assign_rows(run: _Run, pt: Table, ct: Table) -> list[int | None]:
                 used.add(i)
                 break
         chosen.append(pick)
-    return chosen
+    return chosen, state
+
+
+def _merge_cells(
+    run: _Run, pt: Table, prow: Row, crow: Row, state: _State
+) -> tuple[list[str], _State]:
+    """A drifted row: promised cells that still match (placeholders, literals) are kept."""
+    cells: list[str] = []
+    for column, promised, captured in zip(pt.columns, prow.cells, crow.cells, strict=True):
+        pairs = _pairs(promised, captured, run.options.versions, _id_column(column.name))
+        new = _extend(state, pairs)[0] if pairs is not None else None
+        if new is None:
+            cells.append(captured)
+        else:
+            cells.append(promised)
+            state = new
+    return cells, state
 
 
 def _layout_like(pt: Table, cells: Sequence[str]) -> str | None:

@@ -50,7 +50,10 @@ def test_only_the_drifted_line_changes_and_placeholders_stay() -> None:
     assert len(old_lines) == len(new_lines)
     changed = [(a, b) for a, b in zip(old_lines, new_lines, strict=True) if a != b]
     assert len(changed) == 1
-    assert "Shutdown" in changed[0][1] and "helloworld.5" in changed[0][1]
+    old_row, new_row = changed[0]
+    assert "Shutdown" in new_row and "helloworld.5" in new_row
+    # within the drifted row, only the drifted cell changes: its ID placeholder and age stay
+    assert new_row.split() == old_row.replace("Running    ", "Shutdown   ", 1).split()
     # the other rows keep the promise's own IDs (from the other run), not the capture's
     assert "qlue5sqmdvhy" in new_text and "d1gl1tq4b3mt" not in new_text
     assert new_text.startswith("# Title\n\nSome prose.\n") and new_text.endswith("More prose.\n")
