@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from dojo_exec.cluster import EMBEDDED
+from dojo_exec.page import display_path
 
 if TYPE_CHECKING:  # the engine is imported only when pages are collected
     from dojo_exec.runner import StepOutcome
@@ -146,3 +147,7 @@ class DojoReporter:
         )
         for line in self.written:
             terminalreporter.line(f"updated {line}")
+        if updated and not self.written:  # written by xdist workers: say which pages
+            pages_updated = Counter(r["page"] for r in self.steps if r["updated"])
+            for page, count in sorted(pages_updated.items()):
+                terminalreporter.line(f"updated {display_path(Path(page))}: {count} promise(s)")
