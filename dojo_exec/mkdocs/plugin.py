@@ -88,7 +88,9 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
         if isinstance(report, str) and report:
             if files.get_file_from_path(report) is not None:
                 raise PluginError(f"dojo_exec: report_page {report!r} exists in the docs dir")
-            pages = {uri: (page.title, len(page.steps)) for uri, page in self.pages.items()}
+            order = nav_order(config.nav)
+            uris = sorted(self.pages, key=lambda uri: (order.get(uri, len(order)), uri))
+            pages = {uri: (self.pages[uri].title, len(self.pages[uri].steps)) for uri in uris}
             content = render_report(pages, self.transcripts, self._clean_report)
             files.append(File.generated(config, report, content=content))
         if files.get_file_from_path(ASSET_URI) is None:
@@ -205,3 +207,21 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
         if self.active and self.root.is_dir():
             server.watch(str(self.root))
         return server
+
+
+def nav_order(nav: object) -> dict[str, int]:
+    """Page path → position in ``mkdocs.yml``'s nav (the report follows the reader's order)."""
+    found: dict[str, int] = {}
+
+    def walk(item: object) -> None:
+        if isinstance(item, str):
+            found.setdefault(item, len(found))
+        elif isinstance(item, dict):
+            for value in item.values():
+                walk(value)
+        elif isinstance(item, list):
+            for value in item:
+                walk(value)
+
+    walk(nav)
+    return found

@@ -23,7 +23,8 @@ def render_report(
     *,
     runs_per_page: int = 5,
 ) -> str:
-    """Markdown of the report: ``pages`` maps a page path to (title, number of steps)."""
+    """Markdown of the report: ``pages`` maps a page path to (title, number of steps), in the
+    order the report lists them."""
     lines = [
         "# Verification report",
         "",
@@ -32,7 +33,7 @@ def render_report(
         "",
     ]
     head = "".join(f"<th>{name}</th>" for name in COLUMNS)
-    for uri, (title, steps) in sorted(pages.items()):
+    for uri, (title, steps) in pages.items():
         transcript = transcripts.get(uri)
         lines += [f"## {html.escape(clean(title))}", ""]
         lines += [f"[{html.escape(uri)}]({uri}) · {steps} step(s)", ""]
