@@ -20,6 +20,8 @@ class DojoExecConfig(Config):
     - ``failed``: a step whose latest run failed, timed out or errored → ``warn``/``ignore``.
     - ``stale``: a step edited since its latest run → ``warn``/``ignore``.
     - ``report_page``: path of the generated report page, or ``false`` for none.
+    - ``driver``: machines for ``live`` mode: ``embedded`` (default), ``none`` (pages that
+      need no machines), or a real docker-machine driver.
 
     Warnings go through MkDocs' logger, so ``mkdocs build --strict`` fails on them.
     """
@@ -31,3 +33,4 @@ class DojoExecConfig(Config):
     failed = c.Choice(WARN_OR_IGNORE, default="warn")
     stale = c.Choice(WARN_OR_IGNORE, default="warn")
     report_page = c.Type((str, bool), default="report.md")
+    driver = c.Type(str, default="embedded")

@@ -8,7 +8,6 @@ the page's HTML.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import secrets
 from pathlib import Path
@@ -122,10 +121,7 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
             ) from None
         paths = [page.path for page in self.pages.values()]
         log.info("running %d page(s) live; transcripts go to %s", len(paths), self.root)
-        if "docs_root" in inspect.signature(run_pages).parameters:
-            run_pages(paths, self.root, docs_root=docs_dir)
-        else:
-            run_pages(paths, self.root)
+        run_pages(paths, self.root, docs_root=docs_dir, driver=self.config.driver)
 
     def _clean_report(self, text: str) -> str:
         if find_secrets(text):

@@ -12,7 +12,7 @@ import pytest
 from mkdocs.exceptions import Abort
 from sample_site import build_site
 
-from dojo_exec.transcripts import RunRecord, StepRecord, record_run, transcript_path
+from dojo_exec.transcripts import transcript_path
 
 TOKEN = "SWMTKN-1-5o0xb6f3r6tfv5ke6y82y4jt4uv89fo0mjftxgx6mbo9b1fi0u-6892fbuiiwcvj5lbo15jkrwbb"
 
@@ -342,36 +342,24 @@ def test_disabled_plugin_leaves_the_markdown_alone(sample: Path, tmp_path: Path)
     assert not (site / "report.html").exists()
 
 
-def test_live_mode_runs_the_pages_then_renders_them(
-    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Live mode hands the pages to the runner (stood in here: it needs a swarm)."""
-    import dojo_exec.runner
-
-    calls: list[list[Path]] = []
-
-    def run_pages(paths: list[Path], transcripts_root: Path, **kwargs: object) -> list[RunRecord]:
-        calls.append(paths)
-        from dojo_exec.page import parse_page
-
-        page = parse_page(sample.parent / "docs" / "unrecorded.md")
-        step = page.steps[0]
-        run = RunRecord(
-            page="unrecorded.md", started="2026-11-26T01:00:00Z", duration=1.0,
-            docker_client="28.2.2", docker_engine="20.10.24+dfsg1", driver="live-stand-in",
-            images="local", dojo_exec="0.1.0",
-            steps=[StepRecord(step.line, step.digest, step.command, step.expected,
-                              "LIVE-CAPTURE\n", 0, 0.1, "passed")],
-        )  # fmt: skip
-        record_run(transcripts_root, run)
-        return [run]
-
-    monkeypatch.setattr(dojo_exec.runner, "run_pages", run_pages)
-    set_plugin_options(sample, mode="live")
+def test_live_mode_runs_the_pages_then_renders_them(sample: Path, tmp_path: Path) -> None:
+    """Live mode really runs the steps (pages that need no machines: driver none)."""
+    docs = sample.parent / "docs"
+    (docs / "live.md").write_text(
+        '# Live\n\n```sh dojo\nX=$((6 * 7)); echo "LIVE-$X"\n# Result ==>\nLIVE-42\n```\n'
+    )
+    for page in docs.glob("*.md"):  # the sample's other pages need a swarm: keep them out
+        if page.name != "live.md":
+            page.unlink()
+    text = sample.read_text()
+    sample.write_text(text[: text.index("nav:")] if "nav:" in text else text)
+    set_plugin_options(sample, mode="live", driver="none", missing="ignore")
     site = build_site(sample, tmp_path / "site")
-    assert sorted(p.name for p in calls[0]) == ["swarm.md", "unrecorded.md"]
-    content = article(read(site, "unrecorded.html"))
-    assert "LIVE-CAPTURE" in content and "driver live-stand-in" in text_of(content)
+    content = text_of(article(read(site, "live.html")))
+    assert "LIVE-42" in content and "passed" in content
+    assert "driver none (local shell)" in content
+    recorded = json.loads((sample.parent / "transcripts" / "live.md.json").read_text())
+    assert recorded["runs"][0]["steps"][0]["verdict"] == "passed"
 
 
 def test_report_page_can_be_turned_off(sample: Path, tmp_path: Path) -> None:
