@@ -6,7 +6,9 @@ only Python, nox and (for the Docker sessions) a running Docker engine.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 import nox
 
@@ -31,11 +33,25 @@ def _prepare(session: nox.Session) -> None:
     session.run("dojo-exec", "prepare")
 
 
+@contextlib.contextmanager
+def _machines(session: nox.Session) -> Iterator[None]:
+    """Images are kept between runs; every container, network and volume is removed after."""
+    _prepare(session)
+    try:
+        yield
+    finally:
+        session.run("dojo-exec", "down", silent=True)
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """Unit tests, integration tests on the real engine, site and browser tests."""
     _install(session, "test")
-    _prepare(session)
+    with _machines(session):
+        _pytest_tests(session)
+
+
+def _pytest_tests(session: nox.Session) -> None:
     session.run(
         "pytest",
         "tests",
@@ -62,7 +78,11 @@ def lint(session: nox.Session) -> None:
 
 def _run_pages(session: nox.Session, *extra: str) -> None:
     _install(session, "test")
-    _prepare(session)
+    with _machines(session):
+        _pytest_pages(session, *extra)
+
+
+def _pytest_pages(session: nox.Session, *extra: str) -> None:
     session.run(
         "pytest",
         PAGES,
@@ -116,10 +136,10 @@ def bench(session: nox.Session) -> None:
     ``nox -s bench -- machines`` runs only the benchmarks whose name contains a word given.
     """
     _install(session, "test")
-    _prepare(session)
-    for script in sorted(os.listdir("benchmarks")):
-        if not (script.startswith("bench_") and script.endswith(".py")):
-            continue
-        if session.posargs and not any(word in script for word in session.posargs):
-            continue
-        session.run("python", f"benchmarks/{script}")
+    with _machines(session):
+        for script in sorted(os.listdir("benchmarks")):
+            if not (script.startswith("bench_") and script.endswith(".py")):
+                continue
+            if session.posargs and not any(word in script for word in session.posargs):
+                continue
+            session.run("python", f"benchmarks/{script}")
