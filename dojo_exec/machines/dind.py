@@ -295,8 +295,14 @@ class DindDriver:
         try:
             self._create(record, machine_dir)
         except BaseException:
-            with contextlib.suppress(Exception):
+            try:
                 self._remove_objects(record)
+            except Exception as error:  # left for `dojo-exec down`, which finds it by label
+                print(
+                    f"({name}) could not remove what create made: {error}; "
+                    "`dojo-exec down` removes it by label",
+                    file=sys.stderr,
+                )
             self.store.remove(name)
             raise
 
@@ -509,11 +515,26 @@ class DindDriver:
         self._remove_objects(record)
         self.store.remove(name)
 
-    def _remove_objects(self, record: Machine) -> None:
-        with contextlib.suppress(docker.errors.NotFound):
-            self.client.containers.get(record.container).remove(force=True, v=True)
-        with contextlib.suppress(docker.errors.NotFound):
-            self.client.volumes.get(record.volume).remove(force=True)
+    def _remove_objects(self, record: Machine, attempts: int = 20) -> None:
+        """Remove the machine's container and volume, retrying until neither is there.
+
+        A create interrupted mid-request can leave the engine still creating or starting the
+        container: a removal can then fail with a conflict, or miss a container that appears a
+        moment later, so this retries until a pass finds nothing left.
+        """
+        for attempt in range(attempts):
+            try:
+                if not self._remove_container_and_volume(record):
+                    break
+            except docker.errors.APIError:
+                if attempt == attempts - 1:
+                    raise
+            if attempt == attempts - 1:
+                raise MachineError(
+                    f"Error removing {record.name}: container {record.container} or volume "
+                    f"{record.volume} is still there after {attempts} attempts"
+                )
+            time.sleep(0.25 * (attempt + 1))
         _remove_cgroup_parent(object_name(record.cluster, record.name))
         with certs.file_lock(lock_path(f"cluster-{record.cluster}")):
             remaining = self.client.api.containers(  # no per-container inspect: races with rm
@@ -521,6 +542,29 @@ class DindDriver:
             )
             if not remaining:
                 remove_network(self.client, record.network or object_name(record.cluster))
+
+    def _remove_container_and_volume(self, record: Machine) -> bool:
+        """One removal pass; True if the container or the volume is still there after it."""
+        for container_id in self._machine_container_ids(record):
+            with contextlib.suppress(docker.errors.NotFound):
+                self.client.api.remove_container(container_id, force=True, v=True)
+        with contextlib.suppress(docker.errors.NotFound):
+            self.client.api.remove_volume(record.volume, force=True)
+        if self._machine_container_ids(record):
+            return True
+        try:
+            self.client.api.inspect_volume(record.volume)
+        except docker.errors.NotFound:
+            return False
+        return True
+
+    def _machine_container_ids(self, record: Machine) -> set[str]:
+        labels = [f"{LABEL_CLUSTER}={record.cluster}", f"{LABEL_MACHINE}={record.name}"]
+        found = self.client.api.containers(all=True, filters={"label": labels})
+        ids = {item["Id"] for item in found}
+        with contextlib.suppress(docker.errors.NotFound):
+            ids.add(self.client.api.inspect_container(record.container)["Id"])
+        return ids
 
     def exec(self, name: str, command: Sequence[str], interactive: bool = False) -> int:
         """``ssh``: a command through ``sh -c`` (as sshd runs it), or an interactive shell."""

@@ -42,40 +42,52 @@ def cluster(client: docker.DockerClient, tmp_path: Path) -> Iterator[tuple[str, 
 
 
 def _create(cluster: str, store: Store, name: str) -> subprocess.Popen[bytes]:
+    """Start ``create`` in the background; its stderr goes to ``create-<name>.err``."""
     env = {
         **os.environ,
         "DOJO_CLUSTER": cluster,
         "MACHINE_STORAGE_PATH": str(store.root),
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "dojo_exec.machines.cli", "create", "-d", "virtualbox", name],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with (store.root.parent / f"create-{name}.err").open("wb") as stderr:
+        return subprocess.Popen(
+            [sys.executable, "-m", "dojo_exec.machines.cli", "create", "-d", "virtualbox", name],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
 
 
-def _wait_for_container(client: docker.DockerClient, cluster: str, timeout: float = 60) -> None:
+def _wait_for_container(
+    client: docker.DockerClient, cluster: str, status: str, timeout: float = 60
+) -> None:
+    """Wait until the cluster has a container (``created``) or a running one (``running``)."""
+    filters = {"label": f"dojo.cluster={cluster}"}
+    if status == "running":
+        filters["status"] = "running"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if client.api.containers(all=True, filters={"label": f"dojo.cluster={cluster}"}):
+        if client.api.containers(all=True, filters=filters):
             return
         time.sleep(0.01)
-    raise AssertionError("create made no container")
+    raise AssertionError(f"create made no {status} container")
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+@pytest.mark.parametrize(
+    ("sig", "when"),
+    [(signal.SIGINT, "created"), (signal.SIGINT, "running"), (signal.SIGKILL, "created")],
+)
 def test_interrupted_create_is_found_and_removed(
-    client: docker.DockerClient, cluster: tuple[str, Store], sig: signal.Signals
+    client: docker.DockerClient, cluster: tuple[str, Store], sig: signal.Signals, when: str
 ) -> None:
     name, store = cluster
     process = _create(name, store, "m1")
-    _wait_for_container(client, name)
+    _wait_for_container(client, name, when)
     process.send_signal(sig)
     process.wait(timeout=60)
     left = leaks(client, name, stores=[store])
     if sig == signal.SIGINT:  # Ctrl-C: create cleans up after itself (the network may stay)
-        assert [leak for leak in left if not leak.startswith("network")] == []
+        said = (store.root.parent / "create-m1.err").read_text()
+        assert [leak for leak in left if not leak.startswith("network")] == [], said
     assert all(name in leak or str(store.root) in leak for leak in left)
     removed = remove_cluster(client, name, stores=[store])
     assert set(removed) >= set(left)
