@@ -102,7 +102,9 @@ def down(_: argparse.Namespace) -> int:
 def _pytest(pages: Sequence[str], extra: Sequence[str]) -> int:
     import pytest
 
-    return int(pytest.main(["-p", "no:cacheprovider", *(pages or ["docs"]), *extra]))
+    return int(
+        pytest.main(["-p", "no:cacheprovider", "--dojo-collect", *(pages or ["docs"]), *extra])
+    )
 
 
 def verify(args: argparse.Namespace) -> int:

@@ -6,6 +6,8 @@ Options::
     --dojo-driver DRIVER       embedded (default), none (plain shell) or a docker-machine driver
     --dojo-transcripts DIR     record each fully run page's transcript under DIR
     --dojo-docs-root DIR       pages are named relative to DIR in transcripts (default: docs)
+    --dojo-collect             collect every ``.md`` file as a page, no conftest needed
+                               (files a conftest's Sybil already collects are left to it)
 """
 
 from __future__ import annotations
@@ -54,6 +56,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--dojo-transcripts", default=None, help="record transcripts under this folder")
     group.addoption("--dojo-docs-root", default="docs", help="folder pages are named relative to")
+    group.addoption(
+        "--dojo-collect",
+        action="store_true",
+        help="collect .md files as pages without a conftest (dojo-exec verify/update set it)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -85,6 +92,19 @@ def _path(config: pytest.Config, value: str | None) -> Path | None:
 def dojo_settings(request: pytest.FixtureRequest) -> DojoSettings:
     """Settings of this run, shared by every page session."""
     return request.config.stash[_SETTINGS]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
+    """With ``--dojo-collect``, a Markdown file no conftest collected becomes a page."""
+    collected = yield
+    if collected or file_path.suffix != ".md" or not parent.config.getoption("dojo_collect"):
+        return collected
+    from dojo_exec.sybil import dojo_sybil
+
+    sybil = dojo_sybil(file_path.parent, patterns=(file_path.name,))
+    own = sybil.pytest()(file_path, parent)
+    return [own] if own is not None else collected
 
 
 @pytest.hookimpl(hookwrapper=True)

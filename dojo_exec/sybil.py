@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from sybil import Document, Example, Region, Sybil
 
-from dojo_exec.page import Step, parse_text
+from dojo_exec.page import PageError, Step, parse_text, resolve_order
 from dojo_exec.runner import PageSession, StepOutcome
 
 SESSION_KEY = "dojo_session"
@@ -39,8 +39,16 @@ class DojoSybil(Sybil):
 
 
 def parse_steps(document: Document) -> Iterator[Region]:
-    """Sybil parser: every step of the page is a region; malformed pages raise PageError."""
-    page = parse_text(document.text, Path(document.path))
+    """Sybil parser: every step of the page is a region.
+
+    A malformed page is a collection error that reads as just ``file:line: what is wrong``.
+    """
+    try:
+        page = parse_text(document.text, Path(document.path))
+        if page.requires:  # a missing prerequisite or a cycle is found before anything runs
+            resolve_order(page.path)
+    except PageError as error:
+        raise pytest.Collector.CollectError(str(error)) from error
     document.namespace["dojo_page"] = page
     for step in page.steps:
         yield Region(step.span[0], step.span[1], step, evaluate_step)

@@ -1,0 +1,77 @@
+"""The pytest plugin's ``--dojo-collect``: pages run without a conftest, never twice with one."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dojo_exec.page import parse_page
+
+SAMPLE = Path(__file__).parent / "sample"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def bare_pages(pytester: pytest.Pytester) -> Path:
+    """The sample pages in a scratch folder, without their conftest."""
+    shutil.copytree(SAMPLE, pytester.path / "sample", ignore=shutil.ignore_patterns("conftest.py"))
+    shutil.copytree(FIXTURES, pytester.path / "fixtures")
+    return pytester.path / "sample"
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", *args)
+
+
+def _counts(folder: Path) -> tuple[int, int]:
+    pages = [parse_page(folder / name) for name in ("basics.md", "every-option.md")]
+    steps = [step for page in pages for step in page.steps]
+    skipped = sum(1 for s in steps if s.options.skip)
+    return len(steps) - skipped, skipped
+
+
+def test_without_a_conftest_pages_are_not_collected_unless_asked(
+    pytester: pytest.Pytester, bare_pages: Path
+) -> None:
+    result = run(pytester, str(bare_pages), "--dojo-driver", "none")
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+def test_dojo_collect_runs_pages_that_have_no_conftest(
+    pytester: pytest.Pytester, bare_pages: Path
+) -> None:
+    passed, skipped = _counts(bare_pages)
+    result = run(pytester, str(bare_pages), "--dojo-collect", "--dojo-driver", "none")
+    result.assert_outcomes(passed=passed, skipped=skipped)
+    result.stdout.fnmatch_lines(["pages: 2  steps: 13*"])
+
+
+def test_dojo_collect_leaves_pages_to_their_conftest(pytester: pytest.Pytester) -> None:
+    shutil.copytree(SAMPLE, pytester.path / "sample")
+    shutil.copytree(FIXTURES, pytester.path / "fixtures")
+    passed, skipped = _counts(pytester.path / "sample")
+    # the conftest says driver=none; were the plugin to collect too, it would run each step twice
+    result = run(pytester, str(pytester.path / "sample"), "--dojo-collect")
+    result.assert_outcomes(passed=passed, skipped=skipped)
+
+
+def test_a_missing_prerequisite_is_a_collection_error_without_a_traceback(
+    pytester: pytest.Pytester,
+) -> None:
+    page = pytester.path / "lonely.md"
+    page.write_text("---\nrequires: [gone.md]\n---\n# Lonely\n\n```sh dojo\ntrue\n```\n")
+    result = run(pytester, str(page), "--dojo-collect", "--dojo-driver", "none")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["lonely.md:2: prerequisite 'gone.md' does not exist*"])
+    assert "Traceback" not in result.stdout.str()
+    assert "PageError" not in result.stdout.str()
+
+
+def test_a_prerequisite_cycle_names_both_pages(pytester: pytest.Pytester) -> None:
+    (pytester.path / "a.md").write_text("---\nrequires: b.md\n---\n```sh dojo\ntrue\n```\n")
+    (pytester.path / "b.md").write_text("---\nrequires: a.md\n---\n```sh dojo\ntrue\n```\n")
+    result = run(pytester, str(pytester.path / "a.md"), "--dojo-collect", "--dojo-driver", "none")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["b.md:2: prerequisite cycle: a.md → b.md → a.md"])
