@@ -174,29 +174,28 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
     def on_page_content(
         self, html: str, /, *, page: MkDocsPage, config: MkDocsConfig, files: Files
     ) -> str | None:
-        """Nothing token-shaped in the page's content (what the search index sees)."""
-        if not self.active or not find_secrets(html):
+        """Put the steps' result HTML in place of their markers, before search indexes the page.
+
+        Filled in here (not after the theme) so that the site's search finds what a step
+        printed as well as its command. Nothing token-shaped passes.
+        """
+        if not self.active:
             return html
         uri = page.file.src_uri
+        html, lost = fill_fragments(html, self.fragments.pop(uri, {}))
+        if lost:
+            log.error("%s: %d step result(s) lost in the Markdown pass", uri, len(lost))
+        if not find_secrets(html):
+            return html
         level = logging.ERROR if uri == self.config.report_page else logging.INFO
         log.log(level, "%s: token-shaped text in the page; redacted on the site", uri)
         return redact(html)
 
     def on_post_page(self, output: str, /, *, page: MkDocsPage, config: MkDocsConfig) -> str | None:
-        """Put the steps' result HTML in place of their markers; check the page once more.
-
-        Filling in after the theme (rather than in ``on_page_content``) keeps the outputs
-        out of the search index: commands and prose are indexed, captured outputs are not.
-        """
-        if not self.active:
-            return output
-        uri = page.file.src_uri
-        output, lost = fill_fragments(output, self.fragments.pop(uri, {}))
-        if lost:
-            log.error("%s: %d step result(s) lost in the Markdown pass", uri, len(lost))
-        if find_secrets(output):
-            log.error("%s: token-shaped text in the built page; redacted", uri)
-            output = redact(output)
+        """Check the built page once more: nothing token-shaped leaves the build."""
+        if self.active and find_secrets(output):
+            log.error("%s: token-shaped text in the built page; redacted", page.file.src_uri)
+            return redact(output)
         return output
 
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:

@@ -135,6 +135,14 @@ def test_info_string_options_never_reach_the_html(built_site: Path) -> None:
     assert "sh dojo" not in index and "wait=30s" not in index
 
 
+def test_search_finds_what_steps_printed(built_site: Path) -> None:
+    index = json.loads(read(built_site, "search/search_index.json"))
+    swarm = " ".join(doc["text"] for doc in index["docs"] if doc["location"].startswith("swarm"))
+    assert "CAPTURED-SERVICE-PS" in swarm  # a captured output
+    assert "HIDDEN-SETUP-STEP" not in swarm
+    assert "<script>" not in swarm  # captured text stays text
+
+
 def test_admonitions_still_work(built_site: Path) -> None:
     content = article(read(built_site, "swarm.html"))
     assert '<div class="admonition tip">' in content
