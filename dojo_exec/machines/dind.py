@@ -39,6 +39,7 @@ from dojo_exec.machines.driver import (
     State,
 )
 from dojo_exec.machines.labels import LABEL_CLUSTER, LABEL_MACHINE, LABEL_MANAGED, LABEL_ROLE
+from dojo_exec.machines.node_image import DEFAULT_SUITE, dind_run_options, ensure_node_image
 from dojo_exec.machines.store import (
     DRIVER_NAME,
     ENGINE_PORT,
@@ -111,25 +112,7 @@ def cgroup_version(client: docker.DockerClient) -> str:
 
 def run_options(version: str, cluster: str, machine: str) -> tuple[dict[str, Any], dict[str, str]]:
     """Container options and environment that let a node's engine run nested containers."""
-    try:
-        from dojo_exec.machines.node_image import dind_run_options
-
-        options = dind_run_options(version)
-    except ImportError:  # pragma: no cover - the images helper's module is absent
-        options = (
-            {"privileged": True, "cgroupns": "private"}
-            if version == "2"
-            else {
-                "cap_add": ["ALL"],
-                "cap_drop": ["SYS_RESOURCE"],
-                "security_opt": [
-                    "seccomp=unconfined",
-                    "apparmor=unconfined",
-                    "systempaths=unconfined",
-                ],
-                "volumes": {"/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"}},
-            }
-        )
+    options = dind_run_options(version)
     env = {"DOJO_TLS": "1"}
     if version == "2":
         env["DOJO_CGROUP_V2"] = "1"
@@ -375,8 +358,6 @@ class DindDriver:
         return env
 
     def _node_image(self) -> str:
-        from dojo_exec.machines.node_image import DEFAULT_SUITE, ensure_node_image
-
         suite = self.suite or DEFAULT_SUITE
         self.suite = suite
         with certs.file_lock(lock_path("node-image")):
