@@ -300,16 +300,35 @@ class PageSession:
         return display_path(path)
 
     def _versions(self) -> tuple[str, str]:
+        """Client and engine versions as the page's shell sees them.
+
+        A page that never points its client at a machine (creating machines, listing them)
+        has no engine behind ``docker``: the engines are then the machines' own, as
+        ``docker-machine ls`` reports them.
+        """
         if self.shell is None or not self.shell.alive:
             return "unknown", "unknown"
         try:
             run = self.shell.run(
                 "docker version --format '{{.Client.Version}}|{{.Server.Version}}' 2>/dev/null", 20
             )
+            client, _, engine = run.output.strip().partition("|")
+            if not engine:
+                engine = self._machine_engines()
         except ShellDied:
             return "unknown", "unknown"
-        client, _, engine = run.output.strip().partition("|")
         return client or "unknown", engine or "unknown"
+
+    def _machine_engines(self) -> str:
+        """The machines' engine versions (``a, b`` when they differ), or ``""``."""
+        assert self.shell is not None
+        run = self.shell.run("docker-machine ls --format '{{.DockerVersion}}' 2>/dev/null", 30)
+        versions = {
+            line.strip().removeprefix("v")  # docker-machine writes v20.10.24
+            for line in run.output.splitlines()
+            if line.strip() and line.strip().lower() != "unknown"
+        }
+        return ", ".join(sorted(versions))
 
     def _images(self) -> str:
         if self.driver != EMBEDDED:
