@@ -49,14 +49,15 @@ def render_report(
                 _cell(run.docker_client, clean),
                 _cell(run.driver, clean),
                 _cell(str(run.passed), clean),
-                f'<td class="{"dojo-report-failed" if failed else ""}">{failed}</td>',
+                f'<td class="dojo-report-failed">{failed}</td>' if failed else f"<td>{failed}</td>",
                 _cell(str(run.skipped), clean),
                 _cell(format_duration(run.duration), clean),
             ]
             rows.append(f"<tr>{''.join(cells)}</tr>")
         lines += [
+            '<div class="md-typeset__scrollwrap"><div class="md-typeset__table">'
             f'<table class="dojo-report"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table>",
+            f"<tbody>{''.join(rows)}</tbody></table></div></div>",
             "",
         ]
     return "\n".join(lines)

@@ -193,6 +193,9 @@ def test_report_page_lists_runs(built_site: Path) -> None:
          "5", "2", "1", "1 min 23 s"],
     ]  # fmt: skip
     assert "unrecorded.md" in text and "Not verified: no recorded run." in text
+    # failures stand out; the table scrolls inside the theme's table wrapper on narrow screens
+    assert re.findall(r'<td class="dojo-report-failed">(\d+)</td>', content) == ["2", "2"]
+    assert '<div class="md-typeset__table"><table class="dojo-report">' in content
     assert 'href="swarm.html"' in content
 
 
