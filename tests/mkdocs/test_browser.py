@@ -78,6 +78,11 @@ def test_captured_tab_in_chromium_and_no_outside_request(server: str) -> None:
             page.screenshot(path=str(ARTIFACTS / "site-page.png"), full_page=True)
             page.goto(f"{server}/report.html", wait_until="networkidle")
             assert page.locator("table.dojo-report").first.is_visible()
+            # the site's own search finds a line only a step's captured output has
+            page.locator("input.md-search__input").fill("CAPTURED-SERVICE-PS")
+            result = page.locator(".md-search-result__item").first
+            result.wait_for(state="visible", timeout=10_000)
+            assert "swarm.html" in (result.locator("a").first.get_attribute("href") or "")
         finally:
             browser.close()
     origin = urlsplit(server).netloc
