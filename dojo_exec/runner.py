@@ -18,7 +18,7 @@ from pathlib import Path
 
 from dojo_exec import __version__
 from dojo_exec.checks import evaluate_checks
-from dojo_exec.cluster import EMBEDDED, Cluster
+from dojo_exec.cluster import EMBEDDED, NO_MACHINE_CHOSEN, Cluster
 from dojo_exec.matching import match
 from dojo_exec.page import Page, Step, display_path, resolve_order
 from dojo_exec.shell import Shell, ShellDied, StepRun
@@ -272,12 +272,21 @@ class PageSession:
             outcome.explanation = "promise updated from the captured output"
 
     def _swarm_state(self, step: Step) -> str:
-        """``docker node ls`` and ``service ps --no-trunc`` of the services the step names."""
+        """``docker node ls`` and ``service ps --no-trunc`` of the services the step names.
+
+        Before the page points its client at a machine there is no swarm to ask: the
+        machines' own state (``docker-machine ls``) is what explains the failure then.
+        """
         assert self.shell is not None
         services = _services_named(step.command)
-        script = "docker node ls 2>&1"
+        swarm = "docker node ls 2>&1"
         for service in services:
-            script += f"; echo; docker service ps --no-trunc {service} 2>&1"
+            swarm += f"; echo; docker service ps --no-trunc {service} 2>&1"
+        script = (
+            f'if [ "${{DOCKER_HOST:-}}" = "{NO_MACHINE_CHOSEN}" ]; then '
+            "echo '(the client points at no machine yet; docker-machine ls:)'; "
+            f"docker-machine ls 2>&1; else {swarm}; fi"
+        )
         try:
             state = self.shell.run(script, DIAGNOSTIC_TIMEOUT)
         except ShellDied:
