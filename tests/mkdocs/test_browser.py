@@ -79,9 +79,16 @@ def test_captured_tab_in_chromium_and_no_outside_request(server: str) -> None:
             page.goto(f"{server}/report.html", wait_until="networkidle")
             assert page.locator("table.dojo-report").first.is_visible()
             # the site's own search finds a line only a step's captured output has
-            page.locator("input.md-search__input").fill("CAPTURED-SERVICE-PS")
+            search = page.locator("input.md-search__input")
+            search.click()
+            page.wait_for_function(  # the search worker has loaded the index
+                "() => !document.querySelector('.md-search-result__meta')"
+                ".textContent.includes('Initializing')",
+                timeout=60_000,
+            )
+            search.press_sequentially("CAPTURED-SERVICE-PS")  # keystrokes, as a reader types
             result = page.locator(".md-search-result__item").first
-            result.wait_for(state="visible", timeout=10_000)
+            result.wait_for(state="visible", timeout=60_000)
             assert "swarm.html" in (result.locator("a").first.get_attribute("href") or "")
         finally:
             browser.close()
