@@ -3,6 +3,7 @@
 dojo-exec prepare             build what is missing (node image, stand-in images)
 dojo-exec verify [PAGES] [-- PYTEST ARGS]    run pages (default docs/), record transcripts
 dojo-exec update [PAGES]      run pages and rewrite drifted promises
+dojo-exec report [PAGES]      each page against its latest recorded run (stale, failed, missing)
 dojo-exec leaks [--fail]      list Docker objects left by embedded machines
 dojo-exec down                remove every embedded machine, network, volume and mirror
 """
@@ -13,6 +14,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -117,6 +119,60 @@ def update(args: argparse.Namespace) -> int:
     )
 
 
+def _page_files(targets: Sequence[str]) -> list[Path]:
+    files: list[Path] = []
+    for target in targets:
+        path = Path(target)
+        files += sorted(path.rglob("*.md")) if path.is_dir() else [path]
+    return files
+
+
+def report(args: argparse.Namespace) -> int:
+    """Every page with steps against its latest recorded run; --fail: exit 1 on any problem."""
+    from rich.table import Column, Table
+
+    from dojo_exec.freshness import page_freshness
+    from dojo_exec.mkdocs.render import format_date
+    from dojo_exec.page import PageError, parse_page
+    from dojo_exec.transcripts import TranscriptError, load_transcript, page_key
+
+    transcripts, docs_root = Path(args.transcripts), Path(args.docs_root)
+    headers = ("page", "last run", "engine", "driver", "passed", "failed", "skipped", "stale",
+               "missing")  # fmt: skip
+    table = Table(*(Column(name, no_wrap=True) for name in headers), box=None)
+    problems: list[str] = []
+    for path in _page_files(args.pages or ["docs"]):
+        try:
+            page = parse_page(path)
+            if not page.steps:
+                continue
+            transcript = load_transcript(transcripts, page_key(path, docs_root))
+        except (PageError, TranscriptError, OSError) as error:
+            err.print(f"[red]{error}[/red]")
+            return 2
+        run = transcript.latest if transcript else None
+        judged = page_freshness(page, run)
+        counts = judged.counts
+        failed = counts["failed"] + counts["timeout"] + counts["error"]
+        table.add_row(
+            page_key(path, docs_root),
+            format_date(run.started) if run else "never",
+            run.docker_engine if run else "",
+            run.driver if run else "",
+            *(str(n) for n in (counts["passed"], failed, counts["skipped"])),
+            *(str(n) for n in (counts["stale"], counts["missing"])),
+        )
+        for outcome in judged.problems:
+            why = {"stale": "edited since its latest run", "missing": "no recorded run"}.get(
+                outcome.status, f"{outcome.status} in its latest run"
+            )
+            problems.append(f"{outcome.step.location}: {why}")
+    Console(width=max(160, Console().width)).print(table)
+    for line in problems:
+        print(line)
+    return 1 if (problems and args.fail) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dojo-exec", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -126,6 +182,14 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("pages", nargs="*")
         sub.add_argument("--transcripts", default="transcripts")
         sub.set_defaults(run=run, pytest_args=[])
+    shown = commands.add_parser("report", help="pages against their latest recorded runs")
+    shown.add_argument("pages", nargs="*", help="pages or folders (default: docs)")
+    shown.add_argument("--transcripts", default="transcripts")
+    shown.add_argument("--docs-root", default="docs", help="pages are named relative to it")
+    shown.add_argument(
+        "--fail", action="store_true", help="exit 1 on a failed, stale or missing step"
+    )
+    shown.set_defaults(run=report)
     found = commands.add_parser("leaks", help="list leftovers of embedded machines")
     found.add_argument("--fail", action="store_true", help="exit 1 when anything is left")
     found.add_argument("--all", action="store_true", help="list the shared registry mirror too")

@@ -20,9 +20,9 @@ from dojo_exec import __version__
 from dojo_exec.checks import evaluate_checks
 from dojo_exec.cluster import EMBEDDED, NO_MACHINE_CHOSEN, Cluster
 from dojo_exec.matching import match
-from dojo_exec.page import Page, Step, display_path, resolve_order
+from dojo_exec.page import Page, Step, resolve_order
 from dojo_exec.shell import Shell, ShellDied, StepRun
-from dojo_exec.transcripts import RunRecord, StepRecord, Verdict, record_run
+from dojo_exec.transcripts import RunRecord, StepRecord, Verdict, page_key, record_run
 from dojo_exec.update import PendingUpdates, match_options
 
 BACKOFF_START = 0.5
@@ -301,12 +301,7 @@ class PageSession:
         )
 
     def _page_key(self, path: Path) -> str:
-        if self.docs_root is not None:
-            try:
-                return path.resolve().relative_to(self.docs_root.resolve()).as_posix()
-            except ValueError:
-                pass
-        return display_path(path)
+        return page_key(path, self.docs_root)
 
     def _versions(self) -> tuple[str, str]:
         """Client and engine versions as the page's shell sees them.

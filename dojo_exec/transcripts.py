@@ -176,6 +176,19 @@ def _check_page(page: str) -> PurePosixPath:
     return pure
 
 
+def page_key(path: Path, docs_root: Path | None) -> str:
+    """How a page is named in transcripts: relative to ``docs_root`` when below it."""
+    if docs_root is not None:
+        try:
+            return path.resolve().relative_to(docs_root.resolve()).as_posix()
+        except ValueError:
+            pass
+    try:
+        return path.resolve().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def transcript_path(root: Path, page: str) -> Path:
     """``<root>/<page>.json``, e.g. ``transcripts/swarm.md.json``."""
     pure = _check_page(page)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,3 +51,33 @@ def test_verify_fails_on_a_broken_promise_and_update_repairs_it(tmp_path: Path) 
     assert page.read_text() == PAGE
     again = dojo_exec(tmp_path, "verify", "greet.md", "--", "--dojo-driver", "none")
     assert again.returncode == 0, again.stdout
+
+
+def test_report_names_stale_and_unrecorded_steps_and_fails_on_them(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "greet.md").write_text(PAGE)
+    (docs / "later.md").write_text(PAGE.replace("Greetings", "Later"))
+    assert (
+        dojo_exec(tmp_path, "verify", "docs/greet.md", "--", "--dojo-driver", "none").returncode
+        == 0
+    )
+
+    fresh = dojo_exec(tmp_path, "report", "docs/greet.md", "--fail")
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    row = r"greet\.md\s+\S+ \S+ UTC\s+\S+\s+none \(local shell\)\s+1\s+0\s+0\s+0\s+0"
+    assert re.search(row, fresh.stdout), fresh.stdout
+
+    (docs / "greet.md").write_text(PAGE.replace("6 * 7", "7 * 6"))
+    stale = dojo_exec(tmp_path, "report", "--fail")
+    assert stale.returncode == 1
+    assert "docs/greet.md:3: edited since its latest run" in stale.stdout
+    assert "docs/later.md:3: no recorded run" in stale.stdout
+    assert dojo_exec(tmp_path, "report").returncode == 0  # without --fail it only reports
+
+
+def test_report_names_a_malformed_page_by_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "bad.md").write_text("# Bad\n\n```sh dojo wait=soon\ntrue\n```\n")
+    result = dojo_exec(tmp_path, "report", "bad.md")
+    assert result.returncode == 2
+    assert "bad.md:3:" in result.stderr

@@ -14,10 +14,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from dojo_exec.freshness import Outcome, Status, match_records
 from dojo_exec.page import Page, Step, iter_fences
-from dojo_exec.transcripts import RunRecord, StepRecord, find_secrets, redact
+from dojo_exec.transcripts import RunRecord, find_secrets, redact
 
-Status = Literal["passed", "failed", "timeout", "error", "skipped", "missing", "stale"]
 IssueKind = Literal["missing", "failed", "stale", "secret", "page-secret"]
 Origin = Literal["transcript", "page"]
 
@@ -46,15 +46,6 @@ class Rendered:
     issues: list[Issue]
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """A step with the record it is shown with (None: no record) and its status."""
-
-    step: Step
-    record: StepRecord | None
-    status: Status
-
-
 class Sanitizer:
     """Everything that goes into the HTML passes here: secrets are redacted and reported."""
 
@@ -79,47 +70,6 @@ class Sanitizer:
             message = f"{what} holds {len(secrets)} token-shaped value(s): redacted on the site"
             self.issues.append(Issue("page-secret", location, message))
         return redact(text)
-
-
-# --- matching records to steps -----------------------------------------------------------
-
-
-def match_records(steps: Sequence[Step], records: Sequence[StepRecord] | None) -> list[Outcome]:
-    """Pair each step with a record: same digest (fresh), else same command or line (stale)."""
-    available = list(records or [])
-    chosen: dict[int, tuple[StepRecord, bool]] = {}
-
-    def take(step_index: int, candidates: list[StepRecord], fresh: bool) -> None:
-        if not candidates:
-            return
-        step = steps[step_index]
-        best = min(candidates, key=lambda record: abs(record.line - step.line))
-        available.remove(best)
-        chosen[step_index] = (best, fresh)
-
-    for index, step in enumerate(steps):
-        take(index, [r for r in available if r.digest == step.digest], True)
-    for index, step in enumerate(steps):
-        if index not in chosen:
-            take(index, [r for r in available if r.command.strip() == step.command.strip()], False)
-    for index, step in enumerate(steps):
-        if index not in chosen:
-            take(index, [r for r in available if r.line == step.line], False)
-
-    outcomes: list[Outcome] = []
-    for index, step in enumerate(steps):
-        record, fresh = chosen.get(index, (None, False))
-        status: Status
-        if step.options.skip is not None:
-            status = "skipped"
-        elif record is None:
-            status = "missing"
-        elif not fresh:
-            status = "stale"
-        else:
-            status = record.verdict
-        outcomes.append(Outcome(step, record, status))
-    return outcomes
 
 
 # --- small formatting helpers ------------------------------------------------------------
