@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import uuid
 from collections.abc import Iterator
 
 import nox
@@ -35,7 +36,12 @@ def _prepare(session: nox.Session) -> None:
 
 @contextlib.contextmanager
 def _machines(session: nox.Session) -> Iterator[None]:
-    """Images are kept between runs; every container, network and volume is removed after."""
+    """Images are kept between runs; every container, network and volume is removed after.
+
+    ``DOJO_RUN`` labels what this session creates, so that its leak check and its clean-up
+    concern only its own machines: another session running meanwhile keeps its swarms.
+    """
+    session.env["DOJO_RUN"] = f"nox-{session.name}-{uuid.uuid4().hex[:8]}"
     _prepare(session)
     try:
         yield

@@ -4,8 +4,8 @@ dojo-exec prepare             build what is missing (node image, stand-in images
 dojo-exec verify [PAGES] [-- PYTEST ARGS]    run pages (default docs/), record transcripts
 dojo-exec update [PAGES]      run pages and rewrite drifted promises
 dojo-exec report [PAGES]      each page against its latest recorded run (stale, failed, missing)
-dojo-exec leaks [--fail]      list Docker objects left by embedded machines
-dojo-exec down                remove every embedded machine, network, volume and mirror
+dojo-exec leaks [--fail]      list Docker objects left by embedded machines ($DOJO_RUN's only)
+dojo-exec down [--all]        remove embedded machines, networks, volumes ($DOJO_RUN's or all)
 """
 
 from __future__ import annotations
@@ -58,17 +58,35 @@ def prepare(_: argparse.Namespace) -> int:
     return 0
 
 
+def _run_scope() -> str | None:
+    """``$DOJO_RUN``: nox sessions set it, so that they touch only what they created."""
+    from dojo_exec.machines.labels import current_run
+
+    try:
+        return current_run()
+    except ValueError as error:
+        err.print(f"[red]dojo-exec: {error}[/red]")
+        raise SystemExit(2) from None
+
+
 def leaks(args: argparse.Namespace) -> int:
     """List what machines left behind; with --fail, exit 1 when anything is left.
 
-    The registry mirror is shared by every cluster and kept between runs on purpose;
-    it is listed only with ``--all`` (``dojo-exec down`` removes it).
+    Inside a run (``$DOJO_RUN``) only what that run created is listed. The registry mirror is
+    shared by every cluster and kept between runs on purpose; it is listed only with
+    ``--all`` (``dojo-exec down`` removes it).
     """
     from dojo_exec.machines.labels import LABEL_ROLE
     from dojo_exec.machines.teardown import leaks as find_leaks
+    from dojo_exec.machines.teardown import run_leaks
 
     client = _client()
-    found = find_leaks(client)
+    run = None if args.all else _run_scope()
+    if run is not None:
+        found = run_leaks(client, run)
+        err.print(f"(what run {run} created; DOJO_RUN= or --all for everything)")
+    else:
+        found = find_leaks(client)
     if not args.all:
         kept = {
             f"{kind} {name}"
@@ -91,11 +109,13 @@ def leaks(args: argparse.Namespace) -> int:
     return 1 if (found and args.fail) else 0
 
 
-def down(_: argparse.Namespace) -> int:
-    """Remove every object the embedded machines created."""
-    from dojo_exec.machines.teardown import remove_all
+def down(args: argparse.Namespace) -> int:
+    """Remove what the embedded machines created: this run's (``$DOJO_RUN``) or, else, all."""
+    from dojo_exec.machines.teardown import remove_all, remove_run
 
-    removed = remove_all(_client())
+    client = _client()
+    run = None if args.all else _run_scope()
+    removed = remove_run(client, run) if run is not None else remove_all(client)
     for item in removed:
         print(f"removed {item}")
     return 0
@@ -192,9 +212,13 @@ def build_parser() -> argparse.ArgumentParser:
     shown.set_defaults(run=report)
     found = commands.add_parser("leaks", help="list leftovers of embedded machines")
     found.add_argument("--fail", action="store_true", help="exit 1 when anything is left")
-    found.add_argument("--all", action="store_true", help="list the shared registry mirror too")
+    found.add_argument(
+        "--all", action="store_true", help="every run's leftovers and the shared registry mirror"
+    )
     found.set_defaults(run=leaks)
-    commands.add_parser("down", help="remove all embedded machines").set_defaults(run=down)
+    removing = commands.add_parser("down", help="remove embedded machines ($DOJO_RUN's or all)")
+    removing.add_argument("--all", action="store_true", help="every run's, even with $DOJO_RUN")
+    removing.set_defaults(run=down)
     return parser
 
 

@@ -38,7 +38,13 @@ from dojo_exec.machines.driver import (
     MachineError,
     State,
 )
-from dojo_exec.machines.labels import LABEL_CLUSTER, LABEL_MACHINE, LABEL_MANAGED, LABEL_ROLE
+from dojo_exec.machines.labels import (
+    LABEL_CLUSTER,
+    LABEL_MACHINE,
+    LABEL_MANAGED,
+    LABEL_ROLE,
+    run_labels,
+)
 from dojo_exec.machines.node_image import DEFAULT_SUITE, dind_run_options, ensure_node_image
 from dojo_exec.machines.store import (
     DRIVER_NAME,
@@ -95,7 +101,7 @@ def machine_labels(
     cluster: str, machine: str | None = None, role: str = ROLE_NODE
 ) -> dict[str, str]:
     """The labels on every object of a cluster (``machine`` for per-machine objects)."""
-    labels = {LABEL_MANAGED: "1", LABEL_CLUSTER: cluster, LABEL_ROLE: role}
+    labels = {LABEL_MANAGED: "1", LABEL_CLUSTER: cluster, LABEL_ROLE: role, **run_labels()}
     if machine is not None:
         labels[LABEL_MACHINE] = machine
     return labels

@@ -17,7 +17,7 @@ import docker.errors
 
 from dojo_exec.machines.dind import LABEL_STORE, _remove_cgroup_parent, remove_network
 from dojo_exec.machines.driver import MachineError
-from dojo_exec.machines.labels import LABEL_CLUSTER, LABEL_MANAGED
+from dojo_exec.machines.labels import LABEL_CLUSTER, LABEL_MANAGED, LABEL_ROLE, LABEL_RUN, ROLE_NODE
 from dojo_exec.machines.store import Store
 
 
@@ -127,3 +127,48 @@ def leaks(
     found += [f"network {n.name}" for n in client.networks.list(filters=_filter(cluster))]
     found += [f"machine {s.machine_dir(n)}" for s, n in _machine_dirs(stores, cluster)]
     return found
+
+
+def _run_filter(run: str) -> dict[str, str]:
+    return {"label": f"{LABEL_RUN}={run}"}
+
+
+def run_leaks(client: docker.DockerClient, run: str) -> list[str]:
+    """What is left of the objects run ``run`` created (``$DOJO_RUN`` when they were made)."""
+    found = [
+        f"container {c.name}"
+        for c in client.containers.list(all=True, ignore_removed=True, filters=_run_filter(run))
+    ]
+    found += [f"volume {v.name}" for v in client.volumes.list(filters=_run_filter(run))]
+    found += [f"network {n.name}" for n in client.networks.list(filters=_run_filter(run))]
+    return found
+
+
+def remove_run(
+    client: docker.DockerClient, run: str, stores: Sequence[Store] | None = None
+) -> list[str]:
+    """Remove every cluster run ``run`` created, leaving other runs' machines alone.
+
+    The shared registry mirror goes too once no machine of any run is left to use it.
+    """
+    clusters: set[str] = set()
+    for container in client.containers.list(
+        all=True, ignore_removed=True, filters=_run_filter(run)
+    ):
+        clusters.add(container.labels.get(LABEL_CLUSTER, ""))
+    for volume in client.volumes.list(filters=_run_filter(run)):
+        clusters.add((volume.attrs.get("Labels") or {}).get(LABEL_CLUSTER, ""))
+    for network in client.networks.list(filters=_run_filter(run)):
+        clusters.add((network.attrs.get("Labels") or {}).get(LABEL_CLUSTER, ""))
+    removed: list[str] = []
+    for cluster in sorted(clusters - {""}):
+        removed += remove_cluster(client, cluster, stores)
+    others = client.containers.list(
+        all=True, ignore_removed=True, filters={"label": f"{LABEL_ROLE}={ROLE_NODE}"}
+    )
+    if not others:
+        from dojo_exec.machines.mirror import remove_mirror
+
+        remove_mirror(client)
+        removed.append("registry mirror")
+    return removed

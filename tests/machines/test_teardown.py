@@ -16,7 +16,7 @@ import docker.errors
 import pytest
 
 from dojo_exec.machines.store import Store
-from dojo_exec.machines.teardown import leaks, remove_cluster
+from dojo_exec.machines.teardown import leaks, remove_cluster, remove_run, run_leaks
 
 pytestmark = pytest.mark.docker
 
@@ -41,13 +41,17 @@ def cluster(client: docker.DockerClient, tmp_path: Path) -> Iterator[tuple[str, 
     remove_cluster(client, name, stores=[store])
 
 
-def _create(cluster: str, store: Store, name: str) -> subprocess.Popen[bytes]:
+def _create(
+    cluster: str, store: Store, name: str, run: str | None = None
+) -> subprocess.Popen[bytes]:
     """Start ``create`` in the background; its stderr goes to ``create-<name>.err``."""
     env = {
         **os.environ,
         "DOJO_CLUSTER": cluster,
         "MACHINE_STORAGE_PATH": str(store.root),
     }
+    if run is not None:
+        env["DOJO_RUN"] = run
     with (store.root.parent / f"create-{name}.err").open("wb") as stderr:
         return subprocess.Popen(
             [sys.executable, "-m", "dojo_exec.machines.cli", "create", "-d", "virtualbox", name],
@@ -106,4 +110,39 @@ def test_remove_cluster_removes_machines_and_dirs(
     assert f"network dojo-{name}" in removed
     assert f"container dojo-{name}-a1" in removed
     assert store.names() == []
+    assert leaks(client, name, stores=[store]) == []
+
+
+def test_a_run_removes_only_what_it_created(client: docker.DockerClient, tmp_path: Path) -> None:
+    """Two sessions at once: the first one's clean-up leaves the second one's swarm alone."""
+    runs = {f"r{i}-{uuid.uuid4().hex[:6]}": f"t-{uuid.uuid4().hex[:8]}" for i in (1, 2)}
+    stores = {run: Store(tmp_path / run) for run in runs}
+    (first, first_cluster), (second, second_cluster) = runs.items()
+    try:
+        processes = [_create(runs[run], stores[run], "m1", run=run) for run in runs]
+        assert [p.wait(timeout=120) for p in processes] == [0, 0]
+        assert f"container dojo-{first_cluster}-m1" in run_leaks(client, first)
+        assert all(second_cluster not in item for item in run_leaks(client, first))
+
+        removed = remove_run(client, first, stores=[stores[first]])
+        assert f"container dojo-{first_cluster}-m1" in removed
+        assert "registry mirror" not in removed  # the second run's machine still uses it
+        assert run_leaks(client, first) == []
+        assert leaks(client, first_cluster, stores=[stores[first]]) == []
+        second_left = run_leaks(client, second)
+        assert f"container dojo-{second_cluster}-m1" in second_left
+        assert client.containers.get(f"dojo-{second_cluster}-m1").status == "running"
+    finally:
+        for run, cluster in runs.items():
+            remove_cluster(client, cluster, stores=[stores[run]])
+
+
+def test_a_malformed_run_id_is_refused_before_anything_is_made(
+    client: docker.DockerClient, cluster: tuple[str, Store]
+) -> None:
+    name, store = cluster
+    process = _create(name, store, "m1", run="bad run!")
+    assert process.wait(timeout=60) == 1
+    said = (store.root.parent / "create-m1.err").read_text()
+    assert "Invalid DOJO_RUN 'bad run!'" in said
     assert leaks(client, name, stores=[store]) == []
