@@ -110,6 +110,11 @@ class Step:
         return f"{display_path(self.path)}:{self.line}"
 
     @property
+    def indent(self) -> str:
+        """Indentation of the opening fence (a step in a list item, admonition or tab)."""
+        return self.source[: len(self.source) - len(self.source.lstrip(" \t"))]
+
+    @property
     def name(self) -> str:
         """Name used for test items: page and line."""
         return f"{self.path.name}:{self.line}"
@@ -145,8 +150,8 @@ class Page:
         title = self.meta.get("title")
         if isinstance(title, str):
             return title
-        match = re.search(r"^#\s+(.+)$", self.text, re.MULTILINE)
-        return match.group(1).strip() if match else self.path.stem
+        heading = first_h1(self.text, self.path)
+        return heading[2] if heading else self.path.stem
 
 
 def parse_duration(text: str, *, path: Path, line: int, option: str) -> float:
@@ -217,33 +222,79 @@ def split_front_matter(text: str) -> tuple[dict[str, object], int]:
             return {}, 0
     raw = text[4 : end + 1]
     meta = yaml.safe_load(raw) or {}
-    if not isinstance(meta, dict):
-        raise ValueError("front matter is not a mapping")
+    if not isinstance(meta, dict):  # e.g. a paragraph between two rules: not front matter,
+        return {}, 0  # as MkDocs itself reads it
     return meta, end + 5
 
 
+_CONTAINER = re.compile(
+    r"^[ \t]*(?:[-*+][ \t]|\d+[.)][ \t]|!!!|\?\?\?|===\+?[ \t]|<div\b[^>]*\bmarkdown\b)"
+)
+"""A line that opens a block whose content is indented: a list item, an admonition or a
+collapsible block, a content tab, an HTML block with ``markdown`` (its fences are real)."""
+
+
+def _width(indent: str) -> int:
+    return len(indent.expandtabs(4))
+
+
+def _in_container(previous: list[tuple[int, str]], indent: int) -> bool:
+    """Whether a fence indented by ``indent`` sits in a container, not in an indented code block.
+
+    ``previous`` holds (indent, line) of the non-blank lines before it that are outside fences
+    and comments; the nearest one indented less than the fence decides.
+    """
+    for width, line in reversed(previous):
+        if width < indent:
+            return bool(_CONTAINER.match(line))
+    return False
+
+
 def iter_fences(text: str, path: Path, start: int = 0) -> list[Fence]:
-    """All fenced blocks (``` or ~~~) from ``start``; an unterminated one is an error."""
+    """All fenced blocks (``` or ~~~) from ``start``; an unterminated one is an error.
+
+    Like the site's Markdown, it sees no fence inside an HTML comment (``<!-- … -->``) or inside
+    an indented code block (a fence indented 4 spaces or more outside a list item, admonition,
+    content tab or ``markdown`` HTML block is an example of a fence, shown as text).
+    """
     fences: list[Fence] = []
     lines = text.splitlines(keepends=True)
     offset = 0
-    line_no = 0
     index = 0
     # advance to ``start``
     while index < len(lines) and offset < start:
         offset += len(lines[index])
         index += 1
-    line_no = index
+    previous: list[tuple[int, str]] = []  # non-blank lines outside fences and comments
+    in_comment = False
     while index < len(lines):
         raw = lines[index]
         line_no = index + 1
-        match = _FENCE_OPEN.match(raw.rstrip("\n"))
+        stripped = raw.rstrip("\n")
+        if in_comment:
+            in_comment = "-->" not in stripped
+            offset += len(raw)
+            index += 1
+            continue
+        match = _FENCE_OPEN.match(stripped)
         if not match:
+            opened = stripped.rfind("<!--")
+            in_comment = opened >= 0 and "-->" not in stripped[opened + 4 :]
+            if stripped.strip():
+                previous.append(
+                    (_width(stripped[: len(stripped) - len(stripped.lstrip())]), stripped)
+                )
             offset += len(raw)
             index += 1
             continue
         fence = match["fence"]
         indent = match["indent"]
+        if _width(indent) >= 4 and not _in_container(previous, _width(indent)):
+            # a line of an indented code block (an example of a fence): text, not a fence
+            previous.append((_width(indent), stripped))
+            offset += len(raw)
+            index += 1
+            continue
         open_offset = offset
         body_start = offset + len(raw)
         close = re.compile(rf"^ *{re.escape(fence[0])}{{{len(fence)},}}\s*$")
@@ -276,6 +327,29 @@ def iter_fences(text: str, path: Path, start: int = 0) -> list[Fence]:
             )
         )
     return fences
+
+
+_ATX_H1 = re.compile(r"^ {0,3}#(?!#)[ \t]+(?P<title>\S.*?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
+_SETEXT_H1 = re.compile(r"^ {0,3}(?P<title>\S.*)\n {0,3}=+[ \t]*$", re.MULTILINE)
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+
+
+def first_h1(text: str, path: Path) -> tuple[int, int, str] | None:
+    """(start, end, plain title) of the first H1 outside fences and HTML comments, if any."""
+    try:
+        fences = iter_fences(text, path)
+    except PageError:
+        fences = []
+    hidden = [(f.start, f.end) for f in fences]
+    hidden += [(m.start(), m.end()) for m in _COMMENT.finditer(text)]
+    candidates = sorted(
+        (*_ATX_H1.finditer(text), *_SETEXT_H1.finditer(text)), key=lambda m: m.start()
+    )
+    for match in candidates:
+        if not any(start <= match.start() < end for start, end in hidden):
+            title = re.sub(r"`+|\*\*", "", match["title"]).strip()
+            return match.start(), match.end(), title
+    return None
 
 
 def _dedent(line: str, indent: str) -> str:

@@ -206,3 +206,84 @@ def test_malformed_front_matter(tmp_path: Path) -> None:
     assert caught.value.line == 1
     with pytest.raises(PageError, match="must be a page path"):
         parse_text("---\nrequires: {a: 1}\n---\n# x\n", tmp_path / "x.md")
+
+
+def test_a_paragraph_between_rules_is_not_front_matter(tmp_path: Path) -> None:
+    text = "---\nA banner between two rules.\n---\n\n# Rules\n\n```sh dojo\necho R\n```\n"
+    parsed = parse_text(text, tmp_path / "rules.md")
+    assert parsed.meta == {} and [s.line for s in parsed.steps] == [7]
+
+
+def test_steps_in_containers_are_steps_and_keep_their_indent() -> None:
+    text = page(
+        "1. In a list item:",
+        "",
+        f"    {FENCE}sh dojo",
+        "    echo LIST",
+        f"    {FENCE}",
+        "",
+        '!!! note "A note"',
+        "",
+        "    - a list in the note:",
+        "",
+        f"        {FENCE}sh dojo",
+        "        echo NESTED",
+        f"        {FENCE}",
+        "",
+        '=== "Linux"',
+        "",
+        f"    {FENCE}sh dojo",
+        "    echo TAB",
+        f"    {FENCE}",
+    )
+    steps = parse_text(text, Path("c.md")).steps
+    assert [(s.command, s.indent) for s in steps] == [
+        ("echo LIST", "    "),
+        ("echo NESTED", "        "),
+        ("echo TAB", "    "),
+    ]
+
+
+def test_commented_out_and_indented_example_fences_are_not_steps() -> None:
+    text = page(
+        "<!-- a one-line comment --> then text",
+        "",
+        "<!--",
+        f"{FENCE}sh dojo",
+        "echo COMMENTED",
+        f"{FENCE}",
+        "-->",
+        "",
+        "An example, as an indented code block:",
+        "",
+        f"    {FENCE}sh dojo",
+        "    echo EXAMPLE",
+        "",
+        f"{FENCE}sh dojo",
+        "echo REAL",
+        f"{FENCE}",
+        "<!-- unclosed comment at the end",
+        f"{FENCE}sh dojo",
+        "echo AFTER",
+        f"{FENCE}",
+    )
+    steps = parse_text(text, Path("c.md")).steps
+    assert [s.command for s in steps] == ["echo REAL"]
+    assert steps[0].line == 14
+
+
+def test_the_title_is_the_first_h1_outside_comments_and_code() -> None:
+    text = page(
+        "<!--",
+        "# Old title",
+        "-->",
+        f"{FENCE}sh dojo",
+        "# not a title either",
+        "echo x",
+        f"{FENCE}",
+        "",
+        "Pipes `a | b` & **more**",
+        "========================",
+    )
+    assert parse_text(text, Path("t.md")).title == "Pipes a | b & more"
+    assert parse_text("No heading\n", Path("plain-page.md")).title == "plain-page"
