@@ -11,11 +11,14 @@ WARN_OR_IGNORE = ("warn", "ignore")
 class DojoExecConfig(Config):
     """Plugin options.
 
-    - ``enabled``: turn the plugin off entirely (steps then render as the raw Markdown).
+    - ``enabled``: ``false`` turns the plugin off entirely: nothing is parsed, rendered or
+      generated, and the tagged fences go to the Markdown extensions as they are (which do
+      not read them as code blocks). To show steps as plain code blocks, use ``mode: off``.
     - ``transcripts``: directory of recorded runs, relative to ``mkdocs.yml``.
     - ``mode``: ``recorded`` builds from committed transcripts (no Docker needed); ``live``
       runs the steps during the build (``dojo_exec.runner.run_pages``) and then renders the
-      fresh transcripts; ``off`` renders steps as plain code blocks.
+      fresh transcripts; ``off`` renders steps as plain code blocks (commands and promises,
+      no results) and the report page only says that results are not shown.
     - ``missing``: a step (or page) with no recorded run → ``warn`` or ``ignore``.
     - ``failed``: a step whose latest run failed, timed out or errored → ``warn``/``ignore``.
     - ``stale``: a step edited since its latest run → ``warn``/``ignore``.

@@ -22,7 +22,7 @@ from mkdocs.structure.pages import Page as MkDocsPage
 from dojo_exec.mkdocs.config import DojoExecConfig
 from dojo_exec.mkdocs.render import Issue, fill_fragments, render_page
 from dojo_exec.mkdocs.report import render_report
-from dojo_exec.page import TAG, Page, PageError, parse_text
+from dojo_exec.page import TAG, Page, PageError, first_h1, parse_text
 from dojo_exec.transcripts import Transcript, TranscriptError, find_secrets, load_transcript, redact
 
 log = get_plugin_logger("dojo_exec")
@@ -40,7 +40,7 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
         self.transcripts: dict[str, Transcript | None] = {}
         self.root = Path("transcripts")
         self.fragments: dict[str, dict[str, str]] = {}
-        self.marker = f"dojo_exec:{secrets.token_hex(4)}"
+        self.marker = f"DOJOEXEC{secrets.token_hex(4)}"  # letters and digits: Markdown keeps it
 
     # -- configuration ------------------------------------------------------------------
 
@@ -78,23 +78,41 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
             if page.steps:
                 self.pages[file.src_uri] = page
         if self.config.mode == "off":
+            self._add_report(files, config, "")
             return files
         if self.config.mode == "live":
             self._run_live(Path(config.docs_dir))
         for uri in self.pages:
             self.transcripts[uri] = self._load(uri)
-        report = self.config.report_page
-        if isinstance(report, str) and report:
-            if files.get_file_from_path(report) is not None:
-                raise PluginError(f"dojo_exec: report_page {report!r} exists in the docs dir")
-            order = nav_order(config.nav)
-            uris = sorted(self.pages, key=lambda uri: (order.get(uri, len(order)), uri))
-            pages = {uri: (self.pages[uri].title, len(self.pages[uri].steps)) for uri in uris}
-            content = render_report(pages, self.transcripts, self._clean_report)
-            files.append(File.generated(config, report, content=content))
+        order = nav_order(config.nav)
+        uris = sorted(self.pages, key=lambda uri: (order.get(uri, len(order)), uri))
+        titles = nav_titles(config.nav)
+        pages = {uri: (self._title(uri, titles), len(self.pages[uri].steps)) for uri in uris}
+        self._add_report(files, config, render_report(pages, self.transcripts, self._clean_report))
         if files.get_file_from_path(ASSET_URI) is None:
             files.append(File.generated(config, ASSET_URI, abs_src_path=str(ASSET)))
         return files
+
+    def _add_report(self, files: Files, config: MkDocsConfig, content: str) -> None:
+        """The report page (``content``; empty: a page saying results are not shown)."""
+        report = self.config.report_page
+        if not (isinstance(report, str) and report):
+            return
+        if files.get_file_from_path(report) is not None:
+            raise PluginError(f"dojo_exec: report_page {report!r} exists in the docs dir")
+        if not content:
+            content = (
+                "# Verification report\n\nThis build does not show verification results "
+                "(`dojo_exec` plugin, `mode: off`).\n"
+            )
+        files.append(File.generated(config, report, content=content))
+
+    def _title(self, uri: str, nav: dict[str, str]) -> str:
+        """The page's own title (front matter, first H1), else its nav title, else its name."""
+        page = self.pages[uri]
+        if "title" in page.meta or first_h1(page.text, page.path) is not None:
+            return page.title
+        return nav.get(uri, page.title)
 
     def _parse(self, abs_src_path: str, uri: str) -> Page:
         text = Path(abs_src_path).read_text(encoding="utf-8-sig")
@@ -204,19 +222,36 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
         return server
 
 
-def nav_order(nav: object) -> dict[str, int]:
-    """Page path → position in ``mkdocs.yml``'s nav (the report follows the reader's order)."""
-    found: dict[str, int] = {}
+def nav_entries(nav: object) -> list[tuple[str, str | None]]:
+    """(page path, nav title or None) of every page in ``mkdocs.yml``'s nav, in order."""
+    found: list[tuple[str, str | None]] = []
 
-    def walk(item: object) -> None:
+    def walk(item: object, title: str | None = None) -> None:
         if isinstance(item, str):
-            found.setdefault(item, len(found))
+            found.append((item, title))
         elif isinstance(item, dict):
-            for value in item.values():
-                walk(value)
+            for key, value in item.items():
+                walk(value, str(key))
         elif isinstance(item, list):
             for value in item:
                 walk(value)
 
     walk(nav)
     return found
+
+
+def nav_order(nav: object) -> dict[str, int]:
+    """Page path → position in the nav (the report follows the reader's order)."""
+    order: dict[str, int] = {}
+    for path, _ in nav_entries(nav):
+        order.setdefault(path, len(order))
+    return order
+
+
+def nav_titles(nav: object) -> dict[str, str]:
+    """Page path → its title in the nav (``- Title: page.md``)."""
+    titles: dict[str, str] = {}
+    for path, title in nav_entries(nav):
+        if title is not None:
+            titles.setdefault(path, title)
+    return titles

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from dojo_exec.freshness import Outcome, Status, match_records
-from dojo_exec.page import Page, Step, iter_fences
+from dojo_exec.page import TAG, Page, Step, first_h1
 from dojo_exec.transcripts import RunRecord, find_secrets, redact
 
 IssueKind = Literal["missing", "failed", "stale", "secret", "page-secret"]
@@ -23,8 +23,6 @@ Origin = Literal["transcript", "page"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _BACKTICKS = re.compile(r"`+")
-_ATX_H1 = re.compile(r"^ {0,3}#(?!#)[ \t]+\S.*$", re.MULTILINE)
-_SETEXT_H1 = re.compile(r"^ {0,3}\S.*\n {0,3}=+[ \t]*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -41,7 +39,7 @@ class Rendered:
     """A page's Markdown with its steps replaced, and what goes in after the Markdown pass."""
 
     markdown: str
-    fragments: dict[str, str]  # marker comment → result HTML
+    fragments: dict[str, str]  # marker word → result HTML
     outcomes: list[Outcome]
     issues: list[Issue]
 
@@ -222,6 +220,9 @@ def render_step(outcome: Outcome, clean: Sanitizer, page_uri: str) -> tuple[str,
     location = f"{page_uri}:{step.line}"
     command = clean(step.command, origin="page", location=location, what="command")
     parts = [badge(outcome, clean, location).rstrip("\n")]
+    if status == "skipped" and step.expected is not None:  # what it would print
+        promised = clean(step.expected, origin="page", location=location, what="promise")
+        parts.append(tabs([("Promised", promised)], f"dojo{step.index}"))
     if status != "skipped":
         panels: list[tuple[str, str]] = []
         if step.expected is not None:
@@ -246,16 +247,16 @@ def render_step(outcome: Outcome, clean: Sanitizer, page_uri: str) -> tuple[str,
                 f"{_pre(explanation)}</details>"
             )
     result = "".join(parts)
-    return fence(command, "sh"), f'<div class="dojo-result">{result}</div>'
+    return fence(command, "sh", step.indent), f'<div class="dojo-result">{result}</div>'
 
 
 def plain_step(step: Step) -> str:
     """``mode: off``: the command and its promise as plain code blocks, tags removed."""
     if step.options.hidden:
         return ""
-    text = fence(step.command, "sh")
+    text = fence(step.command, "sh", step.indent)
     if step.expected is not None:
-        text += "\n" + fence(step.expected, "text")
+        text += "\n" + fence(step.expected, "text", step.indent)
     return text
 
 
@@ -295,22 +296,13 @@ def provenance(
     return f'<p class="dojo-provenance">{_attr(text)}</p>\n'
 
 
-def _fence_ranges(markdown: str, page_uri: str) -> list[tuple[int, int]]:
-    try:
-        return [(f.start, f.end) for f in iter_fences(markdown, Path(page_uri))]
-    except Exception:
-        return []
-
-
 def header_offset(markdown: str, page_uri: str) -> int:
-    """Offset just after the first H1 outside code blocks (0 when the page has none)."""
-    ranges = _fence_ranges(markdown, page_uri)
-    candidates = [m for m in (*_ATX_H1.finditer(markdown), *_SETEXT_H1.finditer(markdown))]
-    for match in sorted(candidates, key=lambda m: m.start()):
-        if not any(start <= match.start() < end for start, end in ranges):
-            end = match.end()
-            return end + 1 if markdown[end : end + 1] == "\n" else end
-    return 0
+    """Offset just after the first H1 outside code blocks and comments (0 when none)."""
+    heading = first_h1(markdown, Path(page_uri))
+    if heading is None:
+        return 0
+    end = heading[1]
+    return end + 1 if markdown[end : end + 1] == "\n" else end
 
 
 def render_page(
@@ -321,12 +313,14 @@ def render_page(
     page_uri: str,
     *,
     mode: Literal["recorded", "live", "off"] = "recorded",
-    marker: str = "dojo_exec",
+    marker: str = "DOJOEXEC",
 ) -> Rendered:
     """Replace every step of ``page`` in ``markdown`` (``page.text[offset:]``).
 
-    Each step's result HTML is left out of the Markdown: a comment ``<!-- {marker}:N -->``
-    stands in its place and :attr:`Rendered.fragments` maps that comment to the HTML.
+    Each step's result HTML is left out of the Markdown: a paragraph of one word,
+    ``{marker}R{N}E``, indented like the step (so that a step in a list item, an admonition
+    or a content tab stays there), stands in its place; :attr:`Rendered.fragments` maps
+    that word to the HTML.
     """
     clean = Sanitizer()
     outcomes = match_records(page.steps, run.steps if run else None)
@@ -340,29 +334,49 @@ def render_page(
             command, result = render_step(outcome, clean, page_uri)
             text = command
             if result:
-                comment = f"<!-- {marker}:{outcome.step.index} -->"
-                fragments[comment] = result
-                text += f"\n{comment}\n"
+                word = f"{marker}R{outcome.step.index}E"
+                fragments[word] = result
+                text += f"\n{outcome.step.indent}{word}\n"
         edits.append((start, end, text))
     if mode != "off" and page.steps:
         at = header_offset(markdown, page_uri)
         edits.append((at, at, "\n" + provenance(run, outcomes, clean, page_uri) + "\n"))
     for start, end, text in sorted(edits, key=lambda edit: edit[0], reverse=True):
         markdown = markdown[:start] + text + markdown[end:]
+    markdown = untag_commented_fences(markdown)
     issues = list(clean.issues)
     if mode != "off":
         issues += _outcome_issues(outcomes, run, page_uri)
     return Rendered(markdown, fragments, outcomes, issues)
 
 
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_TAGGED_OPENER = re.compile(
+    rf"^(?P<head>[ \t]*(?:`{{3,}}|~{{3,}})[\w+-]+)[ \t]+{TAG}\b[^\n]*$", re.MULTILINE
+)
+
+
+def untag_commented_fences(markdown: str) -> str:
+    """Drop the tag from fences in HTML comments (commented-out steps, which do not run).
+
+    The Markdown extensions do not read a tagged fence as a fence; left tagged, its closing
+    line would open a code block that swallows the page after the comment.
+    """
+    return _COMMENT.sub(lambda m: _TAGGED_OPENER.sub(r"\g<head>", m.group(0)), markdown)
+
+
 def fill_fragments(html_text: str, fragments: dict[str, str]) -> tuple[str, list[str]]:
-    """Put each fragment in place of its marker; returns the HTML and the markers not found."""
+    """Put each fragment in place of its marker word (its own paragraph, or bare in a tight
+    list item); returns the HTML and the markers not found."""
     lost: list[str] = []
-    for comment, fragment in fragments.items():
-        if comment in html_text:
-            html_text = html_text.replace(comment, fragment, 1)
+    for word, fragment in fragments.items():
+        paragraph = f"<p>{word}</p>"
+        if paragraph in html_text:
+            html_text = html_text.replace(paragraph, fragment, 1)
+        elif word in html_text:
+            html_text = html_text.replace(word, fragment, 1)
         else:
-            lost.append(comment)
+            lost.append(word)
     return html_text, lost
 
 
