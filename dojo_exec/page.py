@@ -25,6 +25,7 @@ from typing import Literal
 import yaml
 
 TAG = "dojo"
+BOM = "\ufeff"
 SHELL_LANGUAGES = frozenset({"sh", "bash", "shell", "console", "shell-session"})
 RESULT_MARKER = "# Result ==>"
 DEFAULT_TIMEOUT = 120.0
@@ -166,8 +167,12 @@ def parse_options(tokens: list[str], *, path: Path, line: int) -> StepOptions:
     """Info-string tokens after the tag → options; unknown or malformed ones are errors."""
     values: dict[str, object] = {}
     checks: list[str] = []
+    seen: set[str] = set()
     for token in tokens:
         key, sep, value = token.partition("=")
+        if key in seen and key != "check":
+            raise PageError(path, line, f"option {key} given twice")
+        seen.add(key)
         if key in {"hidden", "ordered", "versions", "stop"}:
             if sep:
                 raise PageError(path, line, f"option {key} takes no value (got {token!r})")
@@ -176,10 +181,14 @@ def parse_options(tokens: list[str], *, path: Path, line: int) -> StepOptions:
             if not value:
                 raise PageError(path, line, f"option {key} needs a duration, e.g. {key}=30s")
             values[key] = parse_duration(value, path=path, line=line, option=key)
+            if not values[key]:
+                raise PageError(path, line, f"option {key}={value}: must be more than 0")
         elif key == "exit":
             if value == "any":
                 values["exit"] = None
             elif re.fullmatch(r"\d{1,3}", value):
+                if int(value) > 255:
+                    raise PageError(path, line, f"option exit={value}: an exit status is 0 to 255")
                 values["exit"] = int(value)
             else:
                 raise PageError(path, line, f"option exit={value!r}: expected a number or 'any'")
@@ -210,21 +219,24 @@ def _validate_checks(checks: list[str], *, path: Path, line: int) -> None:
             raise PageError(path, line, f"check {check!r}: {error}") from None
 
 
+_FRONT_MATTER = re.compile(
+    r"\A(?:\ufeff)?---\r?\n(?P<yaml>.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL
+)
+
+
 def split_front_matter(text: str) -> tuple[dict[str, object], int]:
-    """YAML front matter → (meta, offset where the body starts)."""
-    if not text.startswith("---\n"):
+    """YAML front matter → (meta, offset where the body starts).
+
+    A leading BOM and CRLF line endings are allowed. Only a YAML mapping is front matter:
+    a paragraph between two rules is the page's text, as MkDocs reads it.
+    """
+    match = _FRONT_MATTER.match(text)
+    if match is None:
         return {}, 0
-    end = text.find("\n---\n", 3)
-    if end == -1:
-        if text.endswith("\n---"):
-            end = len(text) - 4
-        else:
-            return {}, 0
-    raw = text[4 : end + 1]
-    meta = yaml.safe_load(raw) or {}
-    if not isinstance(meta, dict):  # e.g. a paragraph between two rules: not front matter,
-        return {}, 0  # as MkDocs itself reads it
-    return meta, end + 5
+    meta = yaml.safe_load(match["yaml"] or "") or {}
+    if not isinstance(meta, dict):
+        return {}, 0
+    return meta, match.end()
 
 
 _CONTAINER = re.compile(
@@ -258,7 +270,7 @@ def iter_fences(text: str, path: Path, start: int = 0) -> list[Fence]:
     content tab or ``markdown`` HTML block is an example of a fence, shown as text).
     """
     fences: list[Fence] = []
-    lines = text.splitlines(keepends=True)
+    lines = _split_keepends(text)
     offset = 0
     index = 0
     # advance to ``start``
@@ -271,6 +283,8 @@ def iter_fences(text: str, path: Path, start: int = 0) -> list[Fence]:
         raw = lines[index]
         line_no = index + 1
         stripped = raw.rstrip("\n")
+        if index == 0:
+            stripped = stripped.removeprefix(BOM)
         if in_comment:
             in_comment = "-->" not in stripped
             offset += len(raw)
@@ -356,6 +370,19 @@ def _dedent(line: str, indent: str) -> str:
     return line[len(indent) :] if indent and line.startswith(indent) else line
 
 
+def _split_keepends(text: str) -> list[str]:
+    """Lines with their endings, split at ``\n`` only (``str.splitlines`` also splits at form
+    feeds and U+2028, which Markdown does not: line numbers would drift)."""
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    return [*lines, parts[-1]] if parts[-1] else lines
+
+
+def _split(text: str) -> list[str]:
+    """Lines without their endings (``\n`` or ``\r\n``)."""
+    return [line.removesuffix("\n").removesuffix("\r") for line in _split_keepends(text)]
+
+
 def _line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
@@ -368,7 +395,7 @@ def _split_info(info: str, path: Path, line: int) -> list[str]:
 
 
 def _is_result_block(fence: Fence) -> bool:
-    first = next((ln for ln in fence.body.splitlines() if ln.strip()), "")
+    first = next((ln for ln in _split(fence.body) if ln.strip()), "")
     return first.strip() == RESULT_MARKER
 
 
@@ -376,9 +403,9 @@ def _promise_after_marker(
     text: str, fence: Fence, marker_index: int
 ) -> tuple[str, tuple[int, int]]:
     """Promise text (dedented) after the marker line, and its raw offsets in ``text``."""
-    raw = text[fence.body_start : fence.body_end].splitlines(keepends=True)
+    raw = _split_keepends(text[fence.body_start : fence.body_end])
     start = fence.body_start + sum(len(ln) for ln in raw[: marker_index + 1])
-    promise = "".join(fence.body.splitlines(keepends=True)[marker_index + 1 :])
+    promise = "".join(_split_keepends(fence.body)[marker_index + 1 :])
     return promise, (start, fence.body_end)
 
 
@@ -417,7 +444,7 @@ def parse_text(text: str, path: Path | str) -> Page:
                 path, fence.line, f"dojo step in language {language!r}: use one of sh, bash, shell"
             )
         options = parse_options(tokens[2:], path=path, line=fence.line)
-        body_lines = fence.body.splitlines()
+        body_lines = _split(fence.body)
         marker = next((i for i, ln in enumerate(body_lines) if ln.strip() == RESULT_MARKER), None)
         expected: str | None = None
         result_span: tuple[int, int] | None = None
@@ -431,7 +458,7 @@ def parse_text(text: str, path: Path | str) -> Page:
             result_line = fence.line + 1 + marker
             form = "inline"
         else:
-            command = fence.body.rstrip("\n")
+            command = "\n".join(body_lines)
             following = fences[number + 1] if number + 1 < len(fences) else None
             if (
                 following is not None
@@ -439,7 +466,7 @@ def parse_text(text: str, path: Path | str) -> Page:
                 and not text[fence.end : following.start].strip()
             ):
                 consumed.add(number + 1)
-                f_lines = following.body.splitlines()
+                f_lines = _split(following.body)
                 f_marker = next(i for i, ln in enumerate(f_lines) if ln.strip() == RESULT_MARKER)
                 expected, result_span = _promise_after_marker(text, following, f_marker)
                 result_line = following.line + 1 + f_marker
@@ -487,12 +514,13 @@ def _requires(meta: dict[str, object], path: Path) -> tuple[Path, ...]:
 def parse_page(path: Path | str) -> Page:
     """Read and parse one page."""
     path = Path(path)
-    return parse_text(path.read_text(encoding="utf-8"), path)
+    with path.open(encoding="utf-8", newline="") as file:  # CRLF stays CRLF: spans are exact
+        return parse_text(file.read(), path)
 
 
 def _requires_line(page: Page, required: Path) -> int:
     """Line of the front matter that names ``required`` (for error messages)."""
-    for number, line in enumerate(page.text.splitlines(), start=1):
+    for number, line in enumerate(_split(page.text), start=1):
         if line.strip() == "---" and number > 1:
             break
         if required.name in line:

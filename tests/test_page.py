@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dojo_exec.page import PageError, parse_text, resolve_order
+from dojo_exec.page import PageError, parse_page, parse_text, resolve_order
 
 FENCE = "```"
 
@@ -287,3 +287,40 @@ def test_the_title_is_the_first_h1_outside_comments_and_code() -> None:
     )
     assert parse_text(text, Path("t.md")).title == "Pipes a | b & more"
     assert parse_text("No heading\n", Path("plain-page.md")).title == "plain-page"
+
+
+def test_a_bom_and_crlf_line_endings_change_nothing(tmp_path: Path) -> None:
+    (tmp_path / "pre.md").write_text("# Pre\n")
+    lf = "---\nrequires: [pre.md]\n---\n# T\n\n```sh dojo\necho x\n# Result ==>\nx\n```\n"
+    for text in (lf, "\ufeff" + lf, lf.replace("\n", "\r\n"), "\ufeff```sh dojo\necho y\n```\n"):
+        (tmp_path / "t.md").write_bytes(text.encode())
+        parsed = parse_page(tmp_path / "t.md")
+        assert parsed.text == text  # read exactly: offsets point into the bytes on disk
+        (step,) = parsed.steps
+        assert step.command in ("echo x", "echo y") and "\r" not in step.command
+        if "requires" in text:
+            assert parsed.requires == (tmp_path / "pre.md",) and step.line == 6
+            assert (step.expected or "").strip() == "x"
+            start, end = step.result_span or (0, 0)
+            assert text[start:end].strip() == "x"
+
+
+def test_line_numbers_count_only_newlines() -> None:
+    text = "Intro\u2028 and \x0c here.\n\n```sh dojo\necho x\n```\n"
+    (step,) = parse_text(text, Path("ls.md")).steps
+    assert step.line == 3
+
+
+def test_exit_and_timeout_values_are_checked_and_options_not_repeated() -> None:
+    for info, message in (
+        ("exit=300", "exit status is 0 to 255"),
+        ("timeout=0", "must be more than 0"),
+        ("wait=0s", "must be more than 0"),
+        ("timeout=5s timeout=9s", "option timeout given twice"),
+        ("hidden hidden", "option hidden given twice"),
+    ):
+        with pytest.raises(PageError, match=message) as caught:
+            parse_text(f"```sh dojo {info}\ntrue\n```\n", Path("o.md"))
+        assert caught.value.line == 1
+    two = parse_text('```sh dojo check="no rows" check="1 rows"\ntrue\n```\n', Path("o.md"))
+    assert len(two.steps[0].options.checks) == 2  # check is the one repeatable option
