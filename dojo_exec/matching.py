@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -148,8 +149,14 @@ class _Seg:
     table: Table | None = None
 
 
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufe0e\ufe0f"))
+"""Zero-width characters a terminal screen does not keep (joiners, emoji variation selectors)."""
+
+
 def _normalise(text: str) -> list[str]:
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    """Lines as a screen shows them: NFC, no zero-width characters, tabs expanded, no CRs."""
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    lines = [line.expandtabs().rstrip() for line in text.replace("\r\n", "\n").split("\n")]
     while lines and not lines[0]:
         lines.pop(0)
     while lines and not lines[-1]:
@@ -157,7 +164,12 @@ def _normalise(text: str) -> list[str]:
     return lines
 
 
-def _segments(lines: Sequence[str], promise: bool) -> list[_Seg]:
+def _segments(lines: Sequence[str], promise: bool, *, matching: bool = False) -> list[_Seg]:
+    """Lines, tables and (in a promise) ``...`` elisions.
+
+    When ``matching``, a ``...`` that ends a promised table elides both further rows and
+    whatever follows the table (a summary line after ``docker ps``-like output).
+    """
     tables = {table.start: table for table in find_tables(lines)}
     segs: list[_Seg] = []
     index = 0
@@ -166,6 +178,8 @@ def _segments(lines: Sequence[str], promise: bool) -> list[_Seg]:
         if table is not None:
             segs.append(_Seg("table", index, lines[index], table))
             index = table.end
+            if matching and promise and lines[index - 1].strip() == ELLIPSIS:
+                segs.append(_Seg("dots", index - 1, lines[index - 1]))
             continue
         dots = promise and lines[index].strip() == ELLIPSIS
         segs.append(_Seg("dots" if dots else "line", index, lines[index]))
@@ -431,7 +445,7 @@ def _match_segment(run: _Run, p: _Seg, c: _Seg, state: _State) -> tuple[_State |
 
 
 def _run_match(run: _Run) -> tuple[_State | None, str]:
-    psegs = _segments(run.plines, promise=True)
+    psegs = _segments(run.plines, promise=True, matching=True)
     csegs = _segments(run.clines, promise=False)
     failure = _Failure()
     try:
@@ -568,11 +582,49 @@ def _reconcile_gap(run: _Run, raw: list[str], pgap: list[_Seg], cgap: list[_Seg]
     tail = min(len(pgap) - dots[-1] - 1, len(cgap) - head)
     middle = cgap[head : len(cgap) - tail]
     out = [line for seg in cgap[:head] for line in _seg_lines(run, seg, run.clines)]
-    if middle:
-        out.append(raw[pgap[dots[0]].line])
+    out.extend(_reconcile_elided(run, raw, pgap[dots[0] : dots[-1] + 1], middle))
     out.extend(
         line for seg in cgap[len(cgap) - tail :] for line in _seg_lines(run, seg, run.clines)
     )
+    return out
+
+
+def _reconcile_elided(run: _Run, raw: list[str], pgap: list[_Seg], middle: list[_Seg]) -> list[str]:
+    """What ``...`` elided, between the promise's first and last ``...`` (both in ``pgap``).
+
+    A promised line between them (``...``/``Status: active``/``...``) has drifted: it is
+    replaced by the most similar captured line, in order, so the promise keeps saying what
+    it said (``Status: inactive``) instead of collapsing to a bare ``...``.
+    """
+    dots = raw[pgap[0].line]
+    literals = [seg for seg in pgap if seg.kind != "dots"]
+    picked: list[int] = []
+    for literal in literals:
+        text = "\n".join(_seg_lines(run, literal, run.plines))
+        start = picked[-1] + 1 if picked else 0
+        scores = [
+            (
+                difflib.SequenceMatcher(
+                    None, text, "\n".join(_seg_lines(run, seg, run.clines))
+                ).ratio(),
+                k,
+            )
+            for k, seg in enumerate(middle[start:], start=start)
+        ]
+        best = max(scores, default=(0.0, -1))
+        if best[0] >= 0.5:
+            picked.append(best[1])
+    if literals and not picked:  # nothing like what was promised: promise what came out
+        return [line for seg in middle for line in _seg_lines(run, seg, run.clines)]
+    out: list[str] = []
+    previous = -1
+    for k in picked:
+        if k > previous + 1:
+            out.append(dots)
+        out.extend(_seg_lines(run, middle[k], run.clines))
+        previous = k
+    if previous < len(middle) - 1:
+        out.append(dots)
     return out
 
 

@@ -271,3 +271,41 @@ def test_reconcile_table_with_extra_and_missing_rows() -> None:
     new = reconcile(promised, captured)
     assert match(new, captured).ok
     assert "d1gl1tq4b3mt" in new  # kept promised rows keep their literals
+
+
+def test_reconcile_keeps_a_drifted_line_between_ellipses() -> None:
+    """``...``/``State: updating``/``...`` on a finished update keeps saying which state."""
+    captured = promise("27-service-inspect-redis-updated.txt").replace(
+        " State:\t\tupdating", " State:\t\tcompleted"
+    )
+    updated = reconcile("...\n State:\t\tupdating\n...\n", captured)
+    # the new line is the capture as a screen shows it: tabs at their tab stops
+    assert updated == "...\n" + " State:\t\tcompleted".expandtabs() + "\n...\n"
+    assert match(updated, captured).ok
+    assert not match(updated, promise("27-service-inspect-redis-updated.txt")).ok
+
+
+def test_reconcile_never_leaves_a_bare_ellipsis_for_a_promise_that_said_something() -> None:
+    updated = reconcile("...\nnothing like it\n...\n", "only-new\n")
+    assert updated == "only-new\n"
+    assert reconcile("...\nonly-old\n...\n", "only-new\n") == "only-new\n"
+
+
+def test_an_ellipsis_ending_a_table_also_elides_what_follows_it() -> None:
+    table = promise("13-service-ps-5.txt")
+    captured = table.rstrip("\n") + "\n\nnote: 5 tasks on 3 nodes\n"
+    header, first = table.splitlines()[:2]
+    assert match(f"{header}\n{first}\n...\n", captured).ok
+    assert not match(f"{header}\n{first}\n", captured).ok  # without it, the note is extra
+    wrong = first.replace("Running", "Shutdown", 1)
+    assert wrong != first and not match(f"{header}\n{wrong}\n...\n", captured).ok
+
+
+def test_tabs_zero_width_characters_and_decomposed_accents_match_the_screen() -> None:
+    """A promise pasted from a terminal or an editor matches what the pty screen keeps."""
+    assert match("KEY\tVALUE\n", "KEY     VALUE\n").ok  # tabs under an all-caps header
+    assert match("love \u2764\ufe0f it\n", "love \u2764 it\n").ok  # variation selector
+    assert match("cafe\u0301 ok\n", "caf\u00e9 ok\n").ok  # decomposed vs composed
+    assert match("a\u200db\n", "ab\n").ok  # zero-width joiner
+    assert not match("cafe ok\n", "caf\u00e9 ok\n").ok
+    assert not match("KEY\tVALUE\n", "KEY     OTHER\n").ok
