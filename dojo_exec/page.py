@@ -27,6 +27,9 @@ import yaml
 TAG = "dojo"
 BOM = "\ufeff"
 SHELL_LANGUAGES = frozenset({"sh", "bash", "shell", "console", "shell-session"})
+PROMPT_LANGUAGES = frozenset({"console", "shell-session"})
+"""Languages whose commands may show a ``$ `` prompt, which is not part of the command."""
+_PROMPT = re.compile(r"^[ \t]*\$(?: |$)")
 RESULT_MARKER = "# Result ==>"
 DEFAULT_TIMEOUT = 120.0
 
@@ -473,6 +476,8 @@ def parse_text(text: str, path: Path | str) -> Page:
                 form = "block"
                 result_indent = following.indent
                 end = following.end
+        if language in PROMPT_LANGUAGES:  # `$ docker node ls`: the prompt is not typed
+            command = "\n".join(_PROMPT.sub("", line) for line in command.split("\n"))
         if not command.strip():
             raise PageError(path, fence.line, "dojo step with no command")
         steps.append(

@@ -324,3 +324,11 @@ def test_exit_and_timeout_values_are_checked_and_options_not_repeated() -> None:
         assert caught.value.line == 1
     two = parse_text('```sh dojo check="no rows" check="1 rows"\ntrue\n```\n', Path("o.md"))
     assert len(two.steps[0].options.checks) == 2  # check is the one repeatable option
+
+
+def test_console_steps_may_show_a_prompt_that_is_not_run() -> None:
+    text = "```console dojo\n$ echo one\n$ echo '$ two'\n# Result ==>\none\n$ two\n```\n"
+    (step,) = parse_text(text, Path("c.md")).steps
+    assert step.command == "echo one\necho '$ two'"
+    (plain,) = parse_text(text.replace("console", "sh"), Path("c.md")).steps
+    assert plain.command.startswith("$ echo one")  # sh steps are run as written
