@@ -32,6 +32,8 @@ from dojo_exec.tables import ELLIPSIS, Row, Table, find_tables, render, shown_ce
 from dojo_exec.volatile import ACCEPT, BINDING_KINDS, scan
 
 STEP_BUDGET = 200_000
+ESCAPED_ELLIPSIS = "\\..."
+"""A promise line that stands for a captured line reading ``...`` (``...`` alone elides)."""
 _WS = re.compile(r"(\s+)")
 
 
@@ -164,7 +166,13 @@ def _normalise(text: str) -> list[str]:
     return lines
 
 
-def _segments(lines: Sequence[str], promise: bool, *, matching: bool = False) -> list[_Seg]:
+def _segments(
+    lines: Sequence[str],
+    promise: bool,
+    *,
+    matching: bool = False,
+    literal: frozenset[int] = frozenset(),
+) -> list[_Seg]:
     """Lines, tables and (in a promise) ``...`` elisions.
 
     When ``matching``, a ``...`` that ends a promised table elides both further rows and
@@ -181,7 +189,7 @@ def _segments(lines: Sequence[str], promise: bool, *, matching: bool = False) ->
             if matching and promise and lines[index - 1].strip() == ELLIPSIS:
                 segs.append(_Seg("dots", index - 1, lines[index - 1]))
             continue
-        dots = promise and lines[index].strip() == ELLIPSIS
+        dots = promise and lines[index].strip() == ELLIPSIS and index not in literal
         segs.append(_Seg("dots" if dots else "line", index, lines[index]))
         index += 1
     return segs
@@ -258,6 +266,15 @@ class _Run:
     clines: list[str]
     options: MatchOptions
     budget: _Budget = field(default_factory=_Budget)
+    literal: frozenset[int] = frozenset()  # promise lines written ``\...``: a real "..." line
+
+    @classmethod
+    def of(cls, expected: str, captured: str, options: MatchOptions) -> _Run:
+        plines = _normalise(expected)
+        literal = frozenset(i for i, line in enumerate(plines) if line.strip() == ESCAPED_ELLIPSIS)
+        for i in literal:
+            plines[i] = plines[i].replace(ESCAPED_ELLIPSIS, ELLIPSIS, 1)
+        return cls(plines, _normalise(captured), options, literal=literal)
 
 
 def _id_column(name: str) -> bool:
@@ -445,7 +462,7 @@ def _match_segment(run: _Run, p: _Seg, c: _Seg, state: _State) -> tuple[_State |
 
 
 def _run_match(run: _Run) -> tuple[_State | None, str]:
-    psegs = _segments(run.plines, promise=True, matching=True)
+    psegs = _segments(run.plines, promise=True, matching=True, literal=run.literal)
     csegs = _segments(run.clines, promise=False)
     failure = _Failure()
     try:
@@ -466,7 +483,7 @@ def _run_match(run: _Run) -> tuple[_State | None, str]:
 
 def match(expected: str, captured: str, options: MatchOptions = MatchOptions()) -> MatchResult:
     """Does ``captured`` fulfil the promise ``expected``?  See the module docstring."""
-    run = _Run(_normalise(expected), _normalise(captured), options)
+    run = _Run.of(expected, captured, options)
     state, why = _run_match(run)
     if state is not None:
         return MatchResult(True, "", dict(state.fwd))
@@ -487,14 +504,14 @@ def reconcile(expected: str, captured: str, options: MatchOptions = MatchOptions
     """
     if match(expected, captured, options).ok:
         return expected
-    run = _Run(_normalise(expected), _normalise(captured), options)
+    run = _Run.of(expected, captured, options)
     raw = _raw_lines(expected)
     lines = _reconcile_segments(run, raw)
     tail = "\n" if expected.endswith("\n") else ""
     result = "\n".join(lines) + tail
     if match(result, captured, options).ok:
         return result
-    return "\n".join(run.clines) + tail
+    return "\n".join(_escaped(run.clines)) + tail
 
 
 def _raw_lines(text: str) -> list[str]:
@@ -546,11 +563,19 @@ def _align(run: _Run, ps: list[_Seg], cs: list[_Seg]) -> list[tuple[int, int]]:
 
 def _seg_lines(run: _Run, seg: _Seg, lines: list[str]) -> list[str]:
     end = seg.table.end if seg.table is not None else seg.line + 1
-    return lines[seg.line : end]
+    return _escaped(lines[seg.line : end]) if lines is run.clines else lines[seg.line : end]
+
+
+def _escaped(captured: Sequence[str]) -> list[str]:
+    r"""Captured lines as a promise writes them: a real ``...`` line becomes ``\...``."""
+    return [
+        line.replace(ELLIPSIS, ESCAPED_ELLIPSIS, 1) if line.strip() == ELLIPSIS else line
+        for line in captured
+    ]
 
 
 def _reconcile_segments(run: _Run, raw: list[str]) -> list[str]:
-    ps = _segments(run.plines, promise=True)
+    ps = _segments(run.plines, promise=True, literal=run.literal)
     cs = _segments(run.clines, promise=False)
     out: list[str] = []
     pi = ci = 0

@@ -309,3 +309,12 @@ def test_tabs_zero_width_characters_and_decomposed_accents_match_the_screen() ->
     assert match("a\u200db\n", "ab\n").ok  # zero-width joiner
     assert not match("cafe ok\n", "caf\u00e9 ok\n").ok
     assert not match("KEY\tVALUE\n", "KEY     OTHER\n").ok
+
+
+def test_a_captured_ellipsis_line_is_promised_escaped_and_matched_literally() -> None:
+    captured = "Loading\n...\nDone\n"
+    updated = reconcile("Loading\nold\nDone\n", captured)
+    assert updated == "Loading\n\\...\nDone\n"  # update escapes it: not a wildcard
+    assert match(updated, captured).ok
+    assert not match(updated, "Loading\nERROR: disk full\nDone\n").ok
+    assert match("Loading\n...\nDone\n", "Loading\nERROR: disk full\nDone\n").ok  # elision
