@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from dojo_exec.cluster import EMBEDDED
-from dojo_exec.page import display_path
 
 if TYPE_CHECKING:  # the engine is imported only when pages are collected
     from dojo_exec.runner import StepOutcome
@@ -133,25 +132,46 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 class DojoReporter:
-    """Collects step results (also from xdist workers), writes updates, prints the summary."""
+    """Collects step results (also from xdist workers), writes updates, prints the summary.
+
+    Updates are written once, by the process that knows how the whole run ended: the
+    controller when xdist runs the steps in workers (they hand it their edits), and only
+    when the run was not interrupted.
+    """
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.steps: list[dict[str, Any]] = []
         self.written: list[str] = []
+        self.interrupted = False
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for name, value in report.user_properties:
             if name == PROPERTY and isinstance(value, dict):
                 self.steps.append(value)
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        """xdist: a worker that finished hands its pending updates to the controller."""
+        updates = self.config.stash[_SETTINGS].updates
+        handed = getattr(node, "workeroutput", {}).get(_WORKER_UPDATES)
+        if updates is not None and handed:
+            updates.merge(handed)
+
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        settings = self.config.stash[_SETTINGS]
-        if settings.updates is not None and len(settings.updates):
-            self.written += settings.updates.write()
+        updates = self.config.stash[_SETTINGS].updates
+        if updates is None:
+            return
+        worker_output = getattr(self.config, "workeroutput", None)
+        if worker_output is not None:  # an xdist worker: the controller writes
+            worker_output[_WORKER_UPDATES] = updates.export()
+        elif exitstatus == pytest.ExitCode.INTERRUPTED:
+            self.interrupted = True
+        elif len(updates):
+            self.written += updates.write()
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int) -> None:
-        if not self.steps and not self.written:
+        if not self.steps and not self.written and not self.interrupted:
             return
         verdicts = Counter(r["verdict"] for r in self.steps)
         waited = sum(1 for r in self.steps if r["attempts"] > 1)
@@ -167,7 +187,8 @@ class DojoReporter:
         )
         for line in self.written:
             terminalreporter.line(f"updated {line}")
-        if updated and not self.written:  # written by xdist workers: say which pages
-            pages_updated = Counter(r["page"] for r in self.steps if r["updated"])
-            for page, count in sorted(pages_updated.items()):
-                terminalreporter.line(f"updated {display_path(Path(page))}: {count} promise(s)")
+        if self.interrupted:
+            terminalreporter.line("update interrupted: no page rewritten", yellow=True)
+
+
+_WORKER_UPDATES = "dojo_exec_updates"

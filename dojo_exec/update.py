@@ -12,6 +12,7 @@ import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dojo_exec.matching import MatchOptions, reconcile
 from dojo_exec.page import PageError, Step, display_path
@@ -92,6 +93,7 @@ class PendingUpdates:
     def __init__(self) -> None:
         self._edits: dict[Path, list[Edit]] = defaultdict(list)
         self._originals: dict[Path, str] = {}
+        self._changed: set[Path] = set()  # read as two different texts during the run
 
     def add(self, step: Step, captured: str, page_text: str) -> Edit | None:
         """Record the edit for a drifted ``step``; ``page_text`` is the text it was parsed from."""
@@ -99,12 +101,35 @@ class PendingUpdates:
         if edit is None:
             return None
         key = step.path.resolve()
-        self._originals.setdefault(key, page_text)
+        self._remember(key, page_text)
         self._edits[key] = [e for e in self._edits[key] if e.start != edit.start] + [edit]
         return edit
 
+    def _remember(self, key: Path, page_text: str) -> None:
+        if self._originals.setdefault(key, page_text) != page_text:
+            self._changed.add(key)
+
     def __len__(self) -> int:
         return sum(len(edits) for edits in self._edits.values())
+
+    def export(self) -> dict[str, Any]:
+        """Plain data, for an xdist worker to hand its edits to the controller that writes them."""
+        return {
+            str(path): {
+                "original": self._originals[path],
+                "edits": [[e.start, e.end, e.replacement, e.line] for e in edits],
+            }
+            for path, edits in self._edits.items()
+        }
+
+    def merge(self, data: dict[str, Any]) -> None:
+        """Take over the edits :meth:`export` gave in another process."""
+        for name, page in data.items():
+            key = Path(name)
+            self._remember(key, page["original"])
+            edits = [Edit(key, *edit) for edit in page["edits"]]
+            starts = {e.start for e in edits}
+            self._edits[key] = [e for e in self._edits[key] if e.start not in starts] + edits
 
     def write(self) -> list[str]:
         """Write every changed page; a page changed on disk since it was read is refused."""
@@ -112,7 +137,7 @@ class PendingUpdates:
         for path, edits in sorted(self._edits.items()):
             original = self._originals[path]
             current = path.read_text(encoding="utf-8")
-            if current != original:
+            if current != original or path in self._changed:
                 raise PageError(
                     path, edits[0].line, "page changed on disk during the run; not updated"
                 )

@@ -139,3 +139,35 @@ def test_an_interrupted_write_leaves_the_old_page_and_no_temporary(
         write_atomic(page, "rewritten\n")
     assert page.read_text() == "original\n"
     assert [p.name for p in tmp_path.iterdir()] == ["page.md"]
+
+
+def test_edits_handed_over_by_an_xdist_worker_are_written_by_the_controller(
+    tmp_path: Path,
+) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(page_with("old\n", "echo new") + page_with("two\n", "echo 2"))
+    parsed = parse_page(page)
+    worker, other_worker, controller = PendingUpdates(), PendingUpdates(), PendingUpdates()
+    worker.add(parsed.steps[0], "new\n", parsed.text)
+    other_worker.add(parsed.steps[1], "2\n", parsed.text)
+    controller.merge(worker.export())
+    controller.merge(other_worker.export())
+    assert len(controller) == 2
+    assert page.read_text() == parsed.text  # a worker writes nothing itself
+    assert controller.write() == [f"{page}: 2 promise(s) updated"]
+    assert [s.expected for s in parse_page(page).steps] == ["\nnew\n", "\n2\n"]
+
+
+def test_a_page_two_workers_read_differently_is_not_overwritten(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(page_with("old\n", "echo new"))
+    before = parse_page(page)
+    page.write_text(before.text + "\nan author's edit\n")
+    after = parse_page(page)
+    worker, controller = PendingUpdates(), PendingUpdates()
+    worker.add(before.steps[0], "new\n", before.text)
+    controller.add(after.steps[0], "new\n", after.text)
+    controller.merge(worker.export())
+    with pytest.raises(PageError, match="changed on disk"):
+        controller.write()
+    assert page.read_text() == after.text

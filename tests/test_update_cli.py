@@ -1,0 +1,64 @@
+"""``dojo-exec update`` end to end, in a real subprocess with ``--dojo-driver none``."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from test_cli import dojo_exec
+
+FENCE = "```"
+NONE = ("--", "--dojo-driver", "none")
+
+
+def step(command: str, promise: str, fence: str = FENCE) -> str:
+    """An inline step: the promise inside the command's own fence."""
+    return f"{fence}sh dojo\n{command}\n# Result ==>\n{promise}{fence}\n"
+
+
+def interrupted_update(folder: Path, page: str, *pytest_args: str) -> subprocess.CompletedProcess:
+    """``update`` of a page whose second step signals that it runs, Ctrl-C'd during that step."""
+    started = folder / "second-step-started"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dojo_exec.cli", "update", page, *NONE, *pytest_args],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not started.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+@pytest.mark.parametrize("workers", [(), ("-p", "xdist", "-n", "1")], ids=["plain", "xdist"])
+def test_an_interrupted_update_rewrites_no_page(tmp_path: Path, workers: tuple[str, ...]) -> None:
+    page = tmp_path / "intr.md"
+    text = (
+        "# Interrupted\n\n"
+        + step("echo one-new", "one-old\n")
+        + "\n"
+        + step('touch "$DOJO_PAGE_DIR/second-step-started"; sleep 30', "slow\n")
+    )
+    page.write_text(text)
+    result = interrupted_update(tmp_path, "intr.md", *workers)
+    assert result.returncode == pytest.ExitCode.INTERRUPTED, result.stdout + result.stderr
+    assert page.read_text() == text
+    assert "update interrupted: no page rewritten" in result.stdout
+    assert "promise(s) updated" not in result.stdout
+
+
+def test_with_xdist_workers_the_update_is_written(tmp_path: Path) -> None:
+    page = tmp_path / "greet.md"
+    page.write_text("# Greet\n\n" + step("echo hello", "bye\n"))
+    result = dojo_exec(tmp_path, "update", "greet.md", *NONE, "-p", "xdist", "-n", "1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert page.read_text() == "# Greet\n\n" + step("echo hello", "hello\n")
+    assert "updated greet.md: 1 promise(s) updated" in result.stdout
