@@ -143,6 +143,7 @@ class DojoReporter:
         self.config = config
         self.steps: list[dict[str, Any]] = []
         self.written: list[str] = []
+        self.refused: list[str] = []
         self.interrupted = False
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -169,9 +170,12 @@ class DojoReporter:
             self.interrupted = True
         elif len(updates):
             self.written += updates.write()
+            self.refused += updates.refused
+            if updates.refused and session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED  # an update was not made
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int) -> None:
-        if not self.steps and not self.written and not self.interrupted:
+        if not (self.steps or self.written or self.refused or self.interrupted):
             return
         verdicts = Counter(r["verdict"] for r in self.steps)
         waited = sum(1 for r in self.steps if r["attempts"] > 1)
@@ -187,6 +191,8 @@ class DojoReporter:
         )
         for line in self.written:
             terminalreporter.line(f"updated {line}")
+        for line in self.refused:
+            terminalreporter.line(line, red=True)
         if self.interrupted:
             terminalreporter.line("update interrupted: no page rewritten", yellow=True)
 

@@ -88,12 +88,13 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 class PendingUpdates:
-    """Edits collected during a run, written when the run ends."""
+    """Edits collected during a run, written when the run ends; ``refused`` says what was not."""
 
     def __init__(self) -> None:
         self._edits: dict[Path, list[Edit]] = defaultdict(list)
         self._originals: dict[Path, str] = {}
         self._changed: set[Path] = set()  # read as two different texts during the run
+        self.refused: list[str] = []  # one located line per update that was not made
 
     def add(self, step: Step, captured: str, page_text: str) -> Edit | None:
         """Record the edit for a drifted ``step``; ``page_text`` is the text it was parsed from."""
@@ -132,16 +133,23 @@ class PendingUpdates:
             self._edits[key] = [e for e in self._edits[key] if e.start not in starts] + edits
 
     def write(self) -> list[str]:
-        """Write every changed page; a page changed on disk since it was read is refused."""
+        """Write every changed page; one line per page written.
+
+        A page changed on disk since it was read, or one that cannot be read or written, is
+        left as it is, with a line in :attr:`refused`; the other pages are written.
+        """
         written: list[str] = []
         for path, edits in sorted(self._edits.items()):
-            original = self._originals[path]
-            current = path.read_text(encoding="utf-8")
-            if current != original or path in self._changed:
-                raise PageError(
-                    path, edits[0].line, "page changed on disk during the run; not updated"
-                )
-            write_atomic(path, apply_edits(original, edits))
-            written.append(f"{display_path(path)}: {len(edits)} promise(s) updated")
+            name = display_path(path)
+            try:
+                current = path.read_text(encoding="utf-8")
+                if current != self._originals[path] or path in self._changed:
+                    self.refused.append(f"{name}: changed on disk during the run; not updated")
+                    continue
+                write_atomic(path, apply_edits(current, edits))
+            except OSError as error:
+                self.refused.append(f"{name}: {error.strerror or error}; not updated")
+                continue
+            written.append(f"{name}: {len(edits)} promise(s) updated")
         self._edits.clear()
         return written

@@ -113,16 +113,19 @@ def test_pending_updates_write_all_edits_of_a_page_at_the_end(tmp_path: Path) ->
     assert [s.expected for s in rewritten.steps] == ["\nID     NAME\nnew    row\n", "\nnew\n"]
 
 
-def test_a_page_edited_during_the_run_is_not_overwritten(tmp_path: Path) -> None:
-    page = tmp_path / "page.md"
-    page.write_text(page_with("old\n", "echo new"))
-    parsed = parse_page(page)
+def test_a_page_edited_during_the_run_is_skipped_and_the_others_written(tmp_path: Path) -> None:
+    edited, other = tmp_path / "edited.md", tmp_path / "other.md"
+    for page in (edited, other):
+        page.write_text(page_with("old\n", "echo new"))
     pending = PendingUpdates()
-    pending.add(parsed.steps[0], "new\n", parsed.text)
-    page.write_text(parsed.text + "\nan author's edit\n")
-    with pytest.raises(PageError, match="changed on disk"):
-        pending.write()
-    assert page.read_text().endswith("an author's edit\n")
+    for page in (edited, other):
+        parsed = parse_page(page)
+        pending.add(parsed.steps[0], "new\n", parsed.text)
+    edited.write_text(edited.read_text() + "\nan author's edit\n")
+    assert pending.write() == [f"{other}: 1 promise(s) updated"]
+    assert pending.refused == [f"{edited}: changed on disk during the run; not updated"]
+    assert edited.read_text().endswith("an author's edit\n")
+    assert "old" in edited.read_text() and "old" not in other.read_text()
 
 
 def test_an_interrupted_write_leaves_the_old_page_and_no_temporary(
@@ -168,6 +171,6 @@ def test_a_page_two_workers_read_differently_is_not_overwritten(tmp_path: Path) 
     worker.add(before.steps[0], "new\n", before.text)
     controller.add(after.steps[0], "new\n", after.text)
     controller.merge(worker.export())
-    with pytest.raises(PageError, match="changed on disk"):
-        controller.write()
+    assert controller.write() == []
+    assert controller.refused == [f"{page}: changed on disk during the run; not updated"]
     assert page.read_text() == after.text

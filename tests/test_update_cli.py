@@ -62,3 +62,19 @@ def test_with_xdist_workers_the_update_is_written(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert page.read_text() == "# Greet\n\n" + step("echo hello", "hello\n")
     assert "updated greet.md: 1 promise(s) updated" in result.stdout
+
+
+def test_a_page_edited_during_the_run_is_skipped_and_the_others_written(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.md", tmp_path / "b.md"
+    edit = 'echo "an author\'s edit" >> "$DOJO_PAGE_DIR/a.md"'
+    drifted = step("echo a-new", "a-old\n")
+    a.write_text(f"# A\n\n{drifted}\n{FENCE}sh dojo\n{edit}\n{FENCE}\n")
+    b.write_text("# B\n\n" + step("echo b-new", "b-old\n"))
+    a_during_run = a.read_text() + "an author's edit\n"
+    result = dojo_exec(tmp_path, "update", "a.md", "b.md", *NONE)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "a.md: changed on disk during the run; not updated" in result.stdout
+    assert "updated b.md: 1 promise(s) updated" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert a.read_text() == a_during_run
+    assert b.read_text() == "# B\n\n" + step("echo b-new", "b-new\n")
