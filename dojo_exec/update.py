@@ -3,11 +3,18 @@
 Edits are collected while pages run and written at the end, bottom-up (so earlier
 offsets stay valid), each page atomically (temporary file + rename): an interrupt
 leaves either the old page or the new one, never half of it.
+
+A page may have been parsed byte-exact (``parse_page``) or as Sybil reads it, with universal
+newlines (``\\r\\n`` read as ``\\n``): either way the edits are carried over to the page's
+own text when it is written, so a CRLF page stays CRLF, new promise lines included, and every
+byte outside the drifted lines stays as it was.
 """
 
 from __future__ import annotations
 
+import bisect
 import os
+import re
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
@@ -16,6 +23,8 @@ from typing import Any
 
 from dojo_exec.matching import MatchOptions, reconcile
 from dojo_exec.page import PageError, Step, display_path
+
+_LINE = re.compile(r"[^\r\n]*(\r\n|\r|\n|$)")
 
 
 @dataclass(frozen=True)
@@ -38,8 +47,9 @@ def promise_edit(step: Step, captured: str) -> Edit | None:
     """The edit that makes ``step``'s promise keep ``captured``, or None when nothing drifted."""
     if step.expected is None or step.result_span is None:
         return None
-    new_promise = reconcile(step.expected, captured, match_options(step))
-    if new_promise == step.expected:
+    expected = universal(step.expected)  # a page parsed byte-exact may have CRLF lines
+    new_promise = reconcile(expected, captured, match_options(step))
+    if new_promise == expected:
         return None
     lines = new_promise.strip("\n").splitlines()
     fence_like = [ln for ln in lines if ln.lstrip().startswith(("```", "~~~"))]
@@ -50,9 +60,9 @@ def promise_edit(step: Step, captured: str) -> Edit | None:
             f"captured output contains a code fence line ({fence_like[0]!r}); "
             "the promise cannot be updated automatically",
         )
-    leading = step.expected[: len(step.expected) - len(step.expected.lstrip("\n"))]
-    if not step.expected.strip():
-        leading = "\n" if step.expected.startswith("\n") else ""
+    leading = expected[: len(expected) - len(expected.lstrip("\n"))]
+    if not expected.strip():
+        leading = "\n" if expected.startswith("\n") else ""
     indent = step.result_indent
     body = "".join(f"{indent}{ln}\n" if ln else "\n" for ln in lines)
     replacement = "\n" * leading.count("\n") + body
@@ -70,6 +80,46 @@ def apply_edits(text: str, edits: list[Edit]) -> str:
         text = text[: edit.start] + edit.replacement + text[edit.end :]
         limit = edit.start
     return text
+
+
+def universal(raw: str) -> str:
+    """``raw`` as Python's universal newlines read it (as Sybil reads pages)."""
+    return raw.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def on_raw_text(raw: str, text: str, edits: list[Edit]) -> list[Edit]:
+    """Edits made on ``text`` (``raw`` itself or ``universal(raw)``), carried over to ``raw``.
+
+    Offsets in the universal text move past the ``\\r`` of each CRLF before them; the new
+    lines of a replacement end as the line before it ends in ``raw`` (so a CRLF page gets CRLF
+    promise lines whichever way it was read).
+    """
+    text_starts: list[int] = []  # where each line starts in ``text``
+    raw_starts: list[int] = []  # and in ``raw``
+    endings: list[str] = []
+    text_at = 0
+    for line in _LINE.finditer(raw):
+        if not line.group():
+            break
+        text_starts.append(text_at)
+        raw_starts.append(line.start())
+        endings.append(line.group(1))
+        text_at += len(line.group()) if text == raw else line.start(1) - line.start() + 1
+    text_starts.append(len(text))  # the end of ``text`` is the end of ``raw``
+    raw_starts.append(len(raw))
+    endings.append("")
+
+    def raw_offset(offset: int) -> int:
+        index = bisect.bisect_right(text_starts, offset) - 1
+        return raw_starts[index] + offset - text_starts[index]
+
+    moved: list[Edit] = []
+    for edit in edits:
+        before = max(bisect.bisect_left(text_starts, edit.start) - 1, 0)
+        replacement = edit.replacement.replace("\n", endings[before] or "\n")
+        start, end = raw_offset(edit.start), raw_offset(edit.end)
+        moved.append(Edit(edit.path, start, end, replacement, edit.line))
+    return moved
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -142,11 +192,13 @@ class PendingUpdates:
         for path, edits in sorted(self._edits.items()):
             name = display_path(path)
             try:
-                current = path.read_text(encoding="utf-8")
-                if current != self._originals[path] or path in self._changed:
+                with path.open(encoding="utf-8", newline="") as page:  # CRLF stays CRLF
+                    current = page.read()
+                original = self._originals[path]
+                if original not in (current, universal(current)) or path in self._changed:
                     self.refused.append(f"{name}: changed on disk during the run; not updated")
                     continue
-                write_atomic(path, apply_edits(current, edits))
+                write_atomic(path, apply_edits(current, on_raw_text(current, original, edits)))
             except OSError as error:
                 self.refused.append(f"{name}: {error.strerror or error}; not updated")
                 continue

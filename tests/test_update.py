@@ -174,3 +174,40 @@ def test_a_page_two_workers_read_differently_is_not_overwritten(tmp_path: Path) 
     assert controller.write() == []
     assert controller.refused == [f"{page}: changed on disk during the run; not updated"]
     assert page.read_text() == after.text
+
+
+def updated_bytes(page: Path, text: str, captures: list[str], read: str) -> bytes:
+    """``page`` holding ``text``, its steps updated to ``captures``, as bytes on disk.
+
+    ``read``: "exact" as ``parse_page`` reads a page, "universal" as Sybil does (CRLF → LF).
+    """
+    page.write_bytes(text.encode())
+    parsed = parse_page(page)
+    if read == "universal":
+        parsed = parse_text(page.read_text(), page)
+    pending = PendingUpdates()
+    for step, captured in zip(parsed.steps, captures, strict=True):
+        pending.add(step, captured, parsed.text)
+    assert pending.write() == [f"{page}: {len(captures)} promise(s) updated"]
+    return page.read_bytes()
+
+
+@pytest.mark.parametrize("read", ["exact", "universal"])
+def test_a_crlf_page_keeps_its_line_endings_and_every_other_byte(tmp_path: Path, read: str) -> None:
+    text = page_with("ID     NAME\nold    row\n") + page_with("old\n", "echo new")
+    captures = ["ID        NAME\nnew       row\n", "new\n"]
+    lf = updated_bytes(tmp_path / "lf.md", text, captures, read)
+    crlf = updated_bytes(tmp_path / "crlf.md", text.replace("\n", "\r\n"), captures, read)
+    assert crlf == lf.replace(b"\n", b"\r\n")
+    assert lf != text.encode()
+
+
+@pytest.mark.parametrize("read", ["exact", "universal"])
+def test_new_promise_lines_end_as_the_line_before_them(tmp_path: Path, read: str) -> None:
+    # a page of mixed endings: the prose keeps its own, the promise takes its marker's
+    text = "# Mixed\r\n\r\n" + page_with("old\n", "echo new")
+    updated = updated_bytes(tmp_path / "mixed.md", text, ["new\n"], read)
+    assert updated == text.replace("\nold\n", "\nnew\n").encode()
+    crlf_block = text.replace("# Result ==>\n\nold\n", "# Result ==>\r\n\r\nold\r\n")
+    updated = updated_bytes(tmp_path / "mixed.md", crlf_block, ["new\nline\n"], read)
+    assert updated == crlf_block.replace("old\r\n", "new\r\nline\r\n").encode()

@@ -20,6 +20,11 @@ def step(command: str, promise: str, fence: str = FENCE) -> str:
     return f"{fence}sh dojo\n{command}\n# Result ==>\n{promise}{fence}\n"
 
 
+def block_step(command: str, promise: str) -> str:
+    """A block-form step: the promise in a block of its own."""
+    return f"{FENCE}sh dojo\n{command}\n{FENCE}\n\n{FENCE}\n# Result ==>\n{promise}{FENCE}\n"
+
+
 def interrupted_update(folder: Path, page: str, *pytest_args: str) -> subprocess.CompletedProcess:
     """``update`` of a page whose second step signals that it runs, Ctrl-C'd during that step."""
     started = folder / "second-step-started"
@@ -78,3 +83,14 @@ def test_a_page_edited_during_the_run_is_skipped_and_the_others_written(tmp_path
     assert "Traceback" not in result.stdout + result.stderr
     assert a.read_text() == a_during_run
     assert b.read_text() == "# B\n\n" + step("echo b-new", "b-new\n")
+
+
+def test_a_crlf_page_keeps_its_line_endings(tmp_path: Path) -> None:
+    page = tmp_path / "crlf.md"
+    lf = "# CRLF\n\nSome prose.\n\n" + block_step("echo new", "old\n")
+    page.write_bytes(lf.replace("\n", "\r\n").encode())
+    result = dojo_exec(tmp_path, "update", "crlf.md", *NONE)
+    assert result.returncode == 0, result.stdout + result.stderr
+    expected = lf.replace("\nold\n", "\nnew\n").replace("\n", "\r\n")
+    assert page.read_bytes() == expected.encode()
+    assert dojo_exec(tmp_path, "verify", "crlf.md", *NONE).returncode == 0
