@@ -168,7 +168,7 @@ class DojoReporter:
             worker_output[_WORKER_UPDATES] = updates.export()
         elif exitstatus == pytest.ExitCode.INTERRUPTED:
             self.interrupted = True
-        elif len(updates):
+        else:
             self.written += updates.write()
             self.refused += updates.refused
             if updates.refused and session.exitstatus == pytest.ExitCode.OK:

@@ -25,6 +25,7 @@ from dojo_exec.matching import MatchOptions, reconcile
 from dojo_exec.page import PageError, Step, display_path
 
 _LINE = re.compile(r"[^\r\n]*(\r\n|\r|\n|$)")
+_FENCE_RUN = re.compile(r" *(?P<fence>`{3,}|~{3,})")
 
 
 @dataclass(frozen=True)
@@ -43,31 +44,59 @@ def match_options(step: Step) -> MatchOptions:
     return MatchOptions(ordered=step.options.ordered, versions=step.options.versions)
 
 
-def promise_edit(step: Step, captured: str) -> Edit | None:
-    """The edit that makes ``step``'s promise keep ``captured``, or None when nothing drifted."""
+def promise_edits(step: Step, captured: str) -> list[Edit]:
+    """The edits that make ``step``'s promise keep ``captured``; none when nothing drifted.
+
+    The promise's lines are replaced. A captured line that would close the fence holding
+    the promise (a line of only backticks, or tildes, at least as long as that fence) is
+    kept by lengthening a block-form promise's fence, opening and closing; an inline
+    promise shares its fence with the step's command, which update does not touch: that
+    is a :class:`PageError` naming the step.
+    """
     if step.expected is None or step.result_span is None:
-        return None
+        return []
     expected = universal(step.expected)  # a page parsed byte-exact may have CRLF lines
     new_promise = reconcile(expected, captured, match_options(step))
     if new_promise == expected:
-        return None
+        return []
     lines = new_promise.strip("\n").splitlines()
-    fence_like = [ln for ln in lines if ln.lstrip().startswith(("```", "~~~"))]
-    if fence_like:
-        raise PageError(
-            step.path,
-            step.line,
-            f"captured output contains a code fence line ({fence_like[0]!r}); "
-            "the promise cannot be updated automatically",
-        )
     leading = expected[: len(expected) - len(expected.lstrip("\n"))]
     if not expected.strip():
         leading = "\n" if expected.startswith("\n") else ""
     indent = step.result_indent
     body = "".join(f"{indent}{ln}\n" if ln else "\n" for ln in lines)
-    replacement = "\n" * leading.count("\n") + body
     start, end = step.result_span
-    return Edit(step.path, start, end, replacement, step.line)
+    promise = Edit(step.path, start, end, "\n" * leading.count("\n") + body, step.line)
+    return [promise, *_longer_fence(step, lines)]
+
+
+def _longer_fence(step: Step, lines: list[str]) -> list[Edit]:
+    """Edits making the fence around ``step``'s promise longer than any of ``lines`` it holds."""
+    assert step.result_span is not None
+    source = step.source
+    starts = [0, *(m.end() for m in re.finditer("\n", source) if m.end() < len(source))]
+    if step.result_form == "block":  # its fence: the last non-blank line before the marker
+        marker = starts.index(step.result_span[0] - step.span[0]) - 1
+        opening = max(i for i in range(marker) if source[starts[i] : starts[i + 1]].strip())
+    else:
+        opening = 0
+    runs = [_FENCE_RUN.match(source, starts[i]) for i in (opening, len(starts) - 1)]
+    spans = [run.span("fence") for run in runs if run is not None]
+    fence = source[slice(*spans[0])]
+    closes = re.compile(rf" *{re.escape(fence[0])}{{{len(fence)},}}\s*")
+    closers = [line.strip() for line in lines if closes.fullmatch(line)]
+    if not closers:
+        return []
+    longer = fence[0] * (max(len(line) for line in closers) + 1)
+    if step.result_form != "block":
+        raise PageError(
+            step.path,
+            step.line,
+            f"captured line {closers[0]!r} would close the step's {fence} fence; "
+            f"promise not updated (make the fence {longer} by hand)",
+        )
+    at = step.span[0]
+    return [Edit(step.path, at + start, at + end, longer, step.line) for start, end in spans]
 
 
 def apply_edits(text: str, edits: list[Edit]) -> str:
@@ -147,40 +176,53 @@ class PendingUpdates:
         self.refused: list[str] = []  # one located line per update that was not made
 
     def add(self, step: Step, captured: str, page_text: str) -> Edit | None:
-        """Record the edit for a drifted ``step``; ``page_text`` is the text it was parsed from."""
-        edit = promise_edit(step, captured)
-        if edit is None:
+        """Record the edits for a drifted ``step``; ``page_text`` is the text it was parsed from.
+
+        Returns the promise's edit, or None when nothing drifted or the update is refused
+        (then said in :attr:`refused`).
+        """
+        try:
+            edits = promise_edits(step, captured)
+        except PageError as error:
+            self.refused.append(str(error))
+            return None
+        if not edits:
             return None
         key = step.path.resolve()
         self._remember(key, page_text)
-        self._edits[key] = [e for e in self._edits[key] if e.start != edit.start] + [edit]
-        return edit
+        self._edits[key] = [e for e in self._edits[key] if e.line != step.line] + edits
+        return edits[0]
 
     def _remember(self, key: Path, page_text: str) -> None:
         if self._originals.setdefault(key, page_text) != page_text:
             self._changed.add(key)
 
     def __len__(self) -> int:
-        return sum(len(edits) for edits in self._edits.values())
+        """How many promises are to be rewritten."""
+        return sum(_promises(edits) for edits in self._edits.values())
 
     def export(self) -> dict[str, Any]:
         """Plain data, for an xdist worker to hand its edits to the controller that writes them."""
         return {
-            str(path): {
-                "original": self._originals[path],
-                "edits": [[e.start, e.end, e.replacement, e.line] for e in edits],
-            }
-            for path, edits in self._edits.items()
+            "pages": {
+                str(path): {
+                    "original": self._originals[path],
+                    "edits": [[e.start, e.end, e.replacement, e.line] for e in edits],
+                }
+                for path, edits in self._edits.items()
+            },
+            "refused": self.refused,
         }
 
     def merge(self, data: dict[str, Any]) -> None:
-        """Take over the edits :meth:`export` gave in another process."""
-        for name, page in data.items():
+        """Take over the edits and refusals :meth:`export` gave in another process."""
+        for name, page in data["pages"].items():
             key = Path(name)
             self._remember(key, page["original"])
             edits = [Edit(key, *edit) for edit in page["edits"]]
-            starts = {e.start for e in edits}
-            self._edits[key] = [e for e in self._edits[key] if e.start not in starts] + edits
+            steps = {e.line for e in edits}
+            self._edits[key] = [e for e in self._edits[key] if e.line not in steps] + edits
+        self.refused += data["refused"]
 
     def write(self) -> list[str]:
         """Write every changed page; one line per page written.
@@ -202,6 +244,11 @@ class PendingUpdates:
             except OSError as error:
                 self.refused.append(f"{name}: {error.strerror or error}; not updated")
                 continue
-            written.append(f"{name}: {len(edits)} promise(s) updated")
+            written.append(f"{name}: {_promises(edits)} promise(s) updated")
         self._edits.clear()
         return written
+
+
+def _promises(edits: list[Edit]) -> int:
+    """How many steps' promises ``edits`` rewrite (a lengthened fence is part of its step's)."""
+    return len({edit.line for edit in edits})

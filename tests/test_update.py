@@ -9,7 +9,7 @@ import pytest
 
 from dojo_exec.matching import match
 from dojo_exec.page import PageError, parse_page, parse_text
-from dojo_exec.update import Edit, PendingUpdates, apply_edits, promise_edit, write_atomic
+from dojo_exec.update import Edit, PendingUpdates, apply_edits, promise_edits, write_atomic
 
 OUTPUTS = Path(__file__).parent / "fixtures" / "outputs"
 FENCE = "```"
@@ -32,7 +32,7 @@ def page_with(promise: str, command: str = "docker service ls") -> str:
 def test_a_promise_that_still_matches_is_left_alone() -> None:
     text = page_with(capture("08-service-ls", "rerun-20.10-cli-28.2"))
     step = parse_text(text, "p.md").steps[0]
-    assert promise_edit(step, capture("08-service-ls")) is None
+    assert promise_edits(step, capture("08-service-ls")) == []
 
 
 def test_only_the_drifted_line_changes_and_placeholders_stay() -> None:
@@ -43,9 +43,9 @@ def test_only_the_drifted_line_changes_and_placeholders_stay() -> None:
     )
     text = page_with(promised, "docker service ps helloworld")
     step = parse_text(text, "p.md").steps[0]
-    edit = promise_edit(step, captured)
-    assert edit is not None
-    new_text = apply_edits(text, [edit])
+    edits = promise_edits(step, captured)
+    assert len(edits) == 1
+    new_text = apply_edits(text, edits)
     old_lines, new_lines = text.splitlines(), new_text.splitlines()
     assert len(old_lines) == len(new_lines)
     changed = [(a, b) for a, b in zip(old_lines, new_lines, strict=True) if a != b]
@@ -67,26 +67,80 @@ def test_update_then_verify_is_a_fixpoint_on_every_fixture() -> None:
         stale = capture(path.stem, "rerun-20.10-cli-28.2").replace("Running", "Preparing")
         text = page_with(stale)
         step = parse_text(text, "p.md").steps[0]
-        edit = promise_edit(step, captured)
-        new_text = apply_edits(text, [edit]) if edit else text
+        new_text = apply_edits(text, promise_edits(step, captured))
         again = parse_text(new_text, "p.md").steps[0]
         assert again.expected is not None
         assert match(again.expected, captured).ok, path.name
-        assert promise_edit(again, captured) is None, path.name
+        assert promise_edits(again, captured) == [], path.name
 
 
 def test_inline_promise_in_an_indented_fence_keeps_its_indentation() -> None:
     text = f"- item\n\n    {FENCE}sh dojo\n    echo one\n    # Result ==>\n    two\n    {FENCE}\n"
     step = parse_text(text, "p.md").steps[0]
-    edit = promise_edit(step, "one\n")
-    assert edit is not None
-    assert apply_edits(text, [edit]) == text.replace("    two\n", "    one\n")
+    edits = promise_edits(step, "one\n")
+    assert apply_edits(text, edits) == text.replace("    two\n", "    one\n")
 
 
-def test_a_captured_fence_line_cannot_be_spliced_into_a_page() -> None:
-    step = parse_text(page_with("x\n"), "p.md").steps[0]
-    with pytest.raises(PageError, match="code fence"):
-        promise_edit(step, "```\n")
+def updated(text: str, captured: str) -> str:
+    """``text`` with its first step's promise updated to ``captured``, checked to verify."""
+    edits = promise_edits(parse_text(text, "p.md").steps[0], captured)
+    new_text = apply_edits(text, edits)
+    again = parse_text(new_text, "p.md").steps[0]
+    assert again.expected is not None and match(again.expected, captured).ok
+    assert promise_edits(again, captured) == []
+    return new_text
+
+
+FENCED = f"a\n{FENCE}\nb\n"  # output with a line that closes a ``` fence
+
+
+def test_a_longer_inline_fence_holds_a_captured_fence_line() -> None:
+    text = f"{FENCE}`sh dojo\nshow\n# Result ==>\nold\n{FENCE}`\n"
+    assert updated(text, FENCED) == text.replace("old\n", FENCED)
+    tildes = "~~~sh dojo\nshow\n# Result ==>\nold\n~~~\n"
+    assert updated(tildes, FENCED) == tildes.replace("old\n", FENCED)
+
+
+def test_a_promise_block_gets_a_longer_fence_when_the_output_needs_one() -> None:
+    text = page_with("old\n", "show")
+    new_text = updated(text, FENCED)
+    promise_block = f"{FENCE}\n# Result ==>\n\nold\n{FENCE}\n"
+    longer = f"{FENCE}`\n# Result ==>\n\n{FENCED}{FENCE}`\n"
+    assert new_text == text.replace(promise_block, longer)
+    # a fence of four: one more than the longest line that would close it
+    four = text.replace(promise_block, promise_block.replace(FENCE, "````"))
+    quoted = "```\n````\n"
+    assert updated(four, quoted) == text.replace(
+        promise_block, f"`````\n# Result ==>\n\n{quoted}`````\n"
+    )
+    # in a list item: the fences keep their indentation, the promise lines take it
+    item = "- item\n\n" + "".join(
+        f"  {line}\n" if line else "\n"
+        for line in (f"{FENCE}sh dojo", "show", FENCE, "", FENCE, "# Result ==>", "old", FENCE)
+    )
+    assert updated(item, FENCED) == item.replace(
+        f"  {FENCE}\n  # Result", "  ````\n  # Result"
+    ).replace(f"  old\n  {FENCE}\n", "  a\n  ```\n  b\n  ````\n")
+
+
+def test_an_inline_promise_whose_fence_cannot_hold_the_output_is_refused() -> None:
+    text = (
+        page_with("x\n")
+        + f"\n- in a list\n\n  {FENCE}sh dojo\n  show\n  # Result ==>\n  x\n  {FENCE}\n"
+    )
+    step = parse_text(text, "p.md").steps[1]
+    with pytest.raises(PageError, match=f"p.md:{step.line}: captured line '{FENCE}' would close"):
+        promise_edits(step, FENCED)
+    pending = PendingUpdates()
+    assert pending.add(step, FENCED, text) is None
+    assert len(pending) == 0
+    assert len(pending.refused) == 1 and f"make the fence {FENCE}` by hand" in pending.refused[0]
+    # the other steps of the page are still updated
+    assert pending.add(parse_text(text, "p.md").steps[0], FENCED, text) is not None
+    assert len(pending) == 1
+    controller = PendingUpdates()  # refused in an xdist worker: the controller says so
+    controller.merge(pending.export())
+    assert controller.refused == pending.refused and len(controller) == 1
 
 
 def test_edits_are_applied_bottom_up_and_overlaps_refused() -> None:

@@ -94,3 +94,34 @@ def test_a_crlf_page_keeps_its_line_endings(tmp_path: Path) -> None:
     expected = lf.replace("\nold\n", "\nnew\n").replace("\n", "\r\n")
     assert page.read_bytes() == expected.encode()
     assert dojo_exec(tmp_path, "verify", "crlf.md", *NONE).returncode == 0
+
+
+def test_captured_fence_lines_are_held_by_a_long_enough_fence(tmp_path: Path) -> None:
+    fenced = "printf 'a\\n```\\nb\\n'"
+    page = tmp_path / "fences.md"
+    inline_long = step(fenced, "old\n", "````")
+    block = block_step(fenced, "old\n")
+    inline_short = step(fenced, "old\n")
+    text = f"# Fences\n\n{inline_long}\n{block}\n{inline_short}"
+    page.write_text(text)
+    short_line = 1 + text.count("\n", 0, text.rindex(inline_short))
+    other = tmp_path / "other.md"
+    other.write_text("# Other\n\n" + step("echo new", "old\n"))
+
+    result = dojo_exec(tmp_path, "update", "fences.md", "other.md", *NONE)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output  # the short inline fence's step is refused
+    assert "Traceback" not in output and "PageError" not in output
+    assert f"fences.md:{short_line}: captured line '```' would close the step's ``` fence" in output
+    assert "updated fences.md: 2 promise(s) updated" in result.stdout
+    assert "updated other.md: 1 promise(s) updated" in result.stdout
+    captured = "a\n```\nb\n"
+    held = inline_long.replace("old\n", captured)
+    lengthened = block.replace(f"{FENCE}\n# Result", "````\n# Result").replace(
+        f"old\n{FENCE}\n", f"{captured}````\n"
+    )
+    assert page.read_text() == text.replace(inline_long, held).replace(block, lengthened)
+
+    again = dojo_exec(tmp_path, "verify", "fences.md", *NONE)
+    assert again.returncode == 1  # only the refused step still fails
+    assert "passed: 2  failed: 1" in again.stdout, again.stdout
