@@ -179,7 +179,7 @@ class DojoReporter:
             return
         verdicts = Counter(r["verdict"] for r in self.steps)
         waited = sum(1 for r in self.steps if r["attempts"] > 1)
-        updated = sum(1 for r in self.steps if r["updated"])
+        updated = 0 if self.interrupted else sum(1 for r in self.steps if r["updated"])
         pages = len({r["page"] for r in self.steps})
         duration = time.monotonic() - self.config.stash[_STARTED]
         failed = verdicts["failed"] + verdicts["timeout"] + verdicts["error"]
