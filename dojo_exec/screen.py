@@ -6,8 +6,10 @@ so that what is kept is what a reader sees rather than what the program wrote:
 - redraws collapse to their final state (``\\r`` overwrites, cursor-up + erase-line progress
   such as ``docker service create/scale``);
 - colours and other escape sequences leave no trace in the text;
-- the whole output is kept: lines that scroll off the top of the screen go to a scrollback
-  list, exactly as a terminal's scrollback, so a 5000-line output is returned whole;
+- lines that scroll off the top of the screen go to a scrollback list, as a terminal's
+  scrollback, so a 5000-line output is returned whole; like a terminal's, the scrollback is
+  bounded: a flood (``yes``) keeps its last :data:`MAX_OUTPUT_LINES` lines (of at most
+  :data:`MAX_OUTPUT_BYTES` bytes) under a first line saying how much was written;
 - lines longer than ``columns`` wrap at ``columns`` as a terminal wraps them (autowrap,
   DECAWM), and nowhere else;
 - a bare ``\\n`` starts a new line at column 0 (the pty's ONLCR does the same for programs),
@@ -29,6 +31,22 @@ from wcwidth import wcwidth
 
 DEFAULT_COLUMNS = 200
 DEFAULT_ROWS = 50
+
+MAX_OUTPUT_BYTES = 1024 * 1024
+"""The most terminal output of one step that is kept and rendered: its last MiB.
+
+A step that floods its terminal (``yes``, ``seq 1 5000000``, a log followed forever) writes
+tens of MB before its timeout; the shell keeps only this tail while reading, and
+:func:`render` only ever feeds this much to the emulator (about a second at worst), so a
+step's run time stays close to its timeout and its transcript stays small.
+"""
+
+MAX_OUTPUT_LINES = 10_000
+"""The most lines of one step's rendered output that are kept: its last ones.
+
+A terminal's scrollback is bounded the same way (10,000 lines is a common setting); every
+output a tutorial promises is far shorter.
+"""
 
 _ANSI = re.compile(
     r"""
@@ -83,16 +101,66 @@ class _ScrollbackScreen(pyte.Screen):
         return lines
 
 
-def render(raw: str | bytes, columns: int = DEFAULT_COLUMNS, rows: int = DEFAULT_ROWS) -> str:
+def render(
+    raw: str | bytes,
+    columns: int = DEFAULT_COLUMNS,
+    rows: int = DEFAULT_ROWS,
+    *,
+    written: int | None = None,
+) -> str:
     """Terminal bytes -> the text a reader's screen shows.
 
-    The whole output (scrollback included), trailing spaces and trailing blank lines dropped.
+    The whole output (scrollback included) up to :data:`MAX_OUTPUT_LINES` lines and
+    :data:`MAX_OUTPUT_BYTES` bytes, trailing spaces and trailing blank lines dropped.  A
+    longer output keeps its last lines, from a line start, under a first line such as
+    ``[dojo-exec: 19.5 MB of output, only the last 10000 lines kept]``.  ``written`` is the
+    size in bytes of the whole output when ``raw`` is only its tail (the shell keeps no more).
     """
-    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    data = raw if isinstance(raw, bytes) else raw.encode("utf-8", errors="surrogatepass")
+    total = len(data) if written is None else max(written, len(data))
+    kept = _tail(data, cut=total > len(data), rows=rows)
     screen = _ScrollbackScreen(columns, rows)
     stream = pyte.Stream(screen)
-    stream.feed(text)
-    return "\n".join(screen.text_lines())
+    stream.feed(kept.decode("utf-8", errors="replace"))
+    lines = screen.text_lines()
+    if len(kept) < total or len(lines) > MAX_OUTPUT_LINES:
+        lines = lines[-MAX_OUTPUT_LINES:]
+        lines.insert(0, truncation_notice(total, len(lines)))
+    return "\n".join(lines)
+
+
+def truncation_notice(written: int, kept_lines: int) -> str:
+    """The first line of a truncated output: how much was written, how much is kept."""
+    return f"[dojo-exec: {_size(written)} of output, only the last {kept_lines} lines kept]"
+
+
+def _tail(data: bytes, *, cut: bool, rows: int) -> bytes:
+    """The part of ``data`` worth rendering: its last lines, within the bounds.
+
+    Rendering starts at a line start, so a line cut in its middle (or an escape sequence cut
+    in two) never shows.  ``rows`` lines beyond :data:`MAX_OUTPUT_LINES` are fed too: a
+    redraw may move the cursor up that far.  ``cut`` says ``data`` is already a tail.
+    """
+    if len(data) > MAX_OUTPUT_BYTES:
+        data, cut = data[-MAX_OUTPUT_BYTES:], True
+    start = len(data)
+    for _ in range(MAX_OUTPUT_LINES + rows):
+        start = data.rfind(b"\n", 0, start)
+        if start < 0:
+            break
+    else:
+        return data[start + 1 :]
+    if cut and b"\n" in data:
+        return data[data.index(b"\n") + 1 :]
+    return data
+
+
+def _size(count: int) -> str:
+    if count >= 1_000_000:
+        return f"{count / 1_000_000:.1f} MB"
+    if count >= 1_000:
+        return f"{count / 1_000:.0f} kB"
+    return f"{count} bytes"
 
 
 def strip_ansi(raw: str | bytes) -> str:

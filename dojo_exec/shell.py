@@ -14,6 +14,12 @@ How its end is seen
     step's output (stdout and stderr are merged: both are the terminal), ``$?`` its exit
     status.  ``$?`` is preserved for the next step, as at a real prompt.
 
+Output
+    What a step prints is read as it comes, but only its last
+    :data:`~dojo_exec.screen.MAX_OUTPUT_BYTES` bytes are kept, and the rendered output is
+    bounded too (:func:`dojo_exec.screen.render`): a step that floods its terminal costs
+    neither memory nor time beyond its timeout, and its output says it was truncated.
+
 Stdin
     A step's stdin is the terminal, as for a reader (``docker run -it`` and
     ``docker-machine ssh NAME`` see a TTY), but nothing is ever typed while a step runs.  A
@@ -52,11 +58,12 @@ from types import TracebackType
 
 import pexpect
 
-from dojo_exec.screen import render, strip_ansi
+from dojo_exec.screen import MAX_OUTPUT_BYTES, render, strip_ansi
 
 DEFAULT_TERM = "xterm-256color"
 _READ_SIZE = 65536
 _POLL = 0.25  # seconds between liveness checks while waiting for output
+_SENTINEL_ROOM = 64  # bytes held back while reading, in case a sentinel is split across reads
 
 
 @dataclass(frozen=True)
@@ -64,11 +71,12 @@ class StepRun:
     """The outcome of one step."""
 
     output: str  # screen-rendered
-    raw: str  # raw decoded pty text of the step (escape sequences included)
+    raw: str  # raw decoded pty text of the step (escape sequences included), its last MiB
     exit_status: int | None  # None when timed out / shell died
     duration: float
     timed_out: bool = False
     shell_died: bool = False  # the shell did not survive this step
+    written: int = 0  # bytes the step wrote to the terminal in all (raw may be a tail)
 
     @property
     def plain(self) -> str:
@@ -78,6 +86,24 @@ class StepRun:
 
 class ShellDied(RuntimeError):
     """The page's shell is dead (exited, killed after a timeout, or closed)."""
+
+
+class _Tail:
+    """The last ``limit`` bytes added to it, and how many were added in all."""
+
+    def __init__(self, limit: int = MAX_OUTPUT_BYTES) -> None:
+        self.limit = limit
+        self.written = 0
+        self._buf = bytearray()
+
+    def add(self, data: bytes | bytearray) -> None:
+        self.written += len(data)
+        self._buf += data
+        if len(self._buf) > 2 * self.limit:  # trimmed in halves: amortised O(1) per byte
+            del self._buf[: -self.limit]
+
+    def data(self) -> bytes:
+        return bytes(self._buf[-self.limit :])
 
 
 class Shell:
@@ -139,7 +165,7 @@ class Shell:
             "PS1=; PS2=; PS0=\n"
         )
         self._child.send(setup.encode())
-        _, status, _ = self._read_until_prompt(time.monotonic() + self.start_timeout)
+        status, _ = self._read_until_prompt(time.monotonic() + self.start_timeout, _Tail())
         if status is None:
             self.close()
             raise ShellDied(f"{self.name}: bash did not start")
@@ -193,27 +219,27 @@ class Shell:
         script.write_text(command if command.endswith("\n") else command + "\n")
         started = time.monotonic()
         self._child.send(f". {shlex.quote(str(script))}\n".encode())
-        data, status, eof = self._read_until_prompt(started + timeout)
+        out = _Tail()
+        status, eof = self._read_until_prompt(started + timeout, out)
         if status is not None:
-            return self._step(data, status, started)
+            return self._step(out, status, started)
         if eof:
             self._dead = True
             self.close()
-            return self._step(data, None, started, shell_died=True)
-        return self._interrupt(data, started)
+            return self._step(out, None, started, shell_died=True)
+        return self._interrupt(out, started)
 
-    def _interrupt(self, data: bytes, started: float) -> StepRun:
+    def _interrupt(self, out: _Tail, started: float) -> StepRun:
         """Ctrl-C a step past its timeout; escalate and kill the shell if it stays busy."""
         assert self._child is not None
         self._child.sendintr()
-        more, status, eof = self._read_until_prompt(time.monotonic() + self.interrupt_grace)
-        data += more
+        status, eof = self._read_until_prompt(time.monotonic() + self.interrupt_grace, out)
         if status is not None and self._resync():
-            return self._step(data, None, started, timed_out=True)
+            return self._step(out, None, started, timed_out=True)
         if status is None and not eof:
-            data += self._escalate()
+            self._escalate(out)
         self.close()
-        return self._step(data, None, started, timed_out=True, shell_died=True)
+        return self._step(out, None, started, timed_out=True, shell_died=True)
 
     def _resync(self) -> bool:
         """Skip any stray prompt left by the Ctrl-C (it may hit bash idle at its prompt).
@@ -226,68 +252,75 @@ class Shell:
         marker = secrets.token_hex(8).encode()
         self._child.send(b"    printf '\\035%s\\035' " + marker + b"\n")
         deadline = time.monotonic() + self.interrupt_grace
-        seen = bytearray()
-        while marker not in seen:
-            data, status, _ = self._read_until_prompt(deadline)
-            seen += data
+        seen = _Tail(limit=4096)
+        while marker not in seen.data():
+            status, _ = self._read_until_prompt(deadline, seen)
             if status is None:
                 return False
         self._pending = b""
         return True
 
-    def _escalate(self) -> bytes:
-        """SIGTERM the foreground process group, then SIGKILL the session; return late output."""
+    def _escalate(self, out: _Tail) -> None:
+        """SIGTERM the foreground process group, then SIGKILL the session; keep late output."""
         assert self._child is not None
         pid = self._child.pid
         with contextlib.suppress(OSError):
             group = os.tcgetpgrp(self._child.child_fd)
             if group not in (pid, os.getpgrp()):
                 os.killpg(group, signal.SIGTERM)
-        more, _, _ = self._read_until_prompt(time.monotonic() + min(1.0, self.interrupt_grace))
+        self._read_until_prompt(time.monotonic() + min(1.0, self.interrupt_grace), out)
         if pid is not None:
             _kill_session(pid, signal.SIGKILL)
-        return more
 
     def _step(
         self,
-        data: bytes,
+        out: _Tail,
         status: int | None,
         started: float,
         *,
         timed_out: bool = False,
         shell_died: bool = False,
     ) -> StepRun:
-        raw = data.decode("utf-8", errors="replace")
+        data = out.data()
         return StepRun(
-            output=render(raw, self.columns, self.rows),
-            raw=raw,
+            output=render(data, self.columns, self.rows, written=out.written),
+            raw=data.decode("utf-8", errors="replace"),
             exit_status=status,
             duration=time.monotonic() - started,
             timed_out=timed_out,
             shell_died=shell_died,
+            written=out.written,
         )
 
-    def _read_until_prompt(self, deadline: float) -> tuple[bytes, int | None, bool]:
-        """Read until the sentinel or the deadline: (output, exit status or None, eof)."""
+    def _read_until_prompt(self, deadline: float, out: _Tail) -> tuple[int | None, bool]:
+        """Read into ``out`` until the sentinel or the deadline: (exit status or None, eof).
+
+        Only the bytes not searched yet (and a sentinel's length before them) are searched,
+        and ``out`` keeps only a tail: a flood of output costs no more than reading it.
+        """
         assert self._child is not None
-        buf = bytearray(self._pending)
+        held = bytearray(self._pending)  # read, not yet known to precede no sentinel
         self._pending = b""
-        searched = 0
         while True:
-            match = self._sentinel.search(buf, max(0, searched - 64))
+            match = self._sentinel.search(held)
             if match:
-                self._pending = bytes(buf[match.end() :])
-                return bytes(buf[: match.start()]), int(match.group(1)), False
-            searched = len(buf)
+                out.add(held[: match.start()])
+                self._pending = bytes(held[match.end() :])
+                return int(match.group(1)), False
+            if len(held) > _SENTINEL_ROOM:
+                out.add(held[:-_SENTINEL_ROOM])
+                del held[:-_SENTINEL_ROOM]
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return bytes(buf), None, False
+                out.add(held)
+                return None, False
             try:
-                buf += self._child.read_nonblocking(_READ_SIZE, timeout=min(remaining, _POLL))
+                held += self._child.read_nonblocking(_READ_SIZE, timeout=min(remaining, _POLL))
             except pexpect.TIMEOUT:
                 continue
             except (pexpect.EOF, OSError, ValueError):
-                return bytes(buf), None, True
+                out.add(held)
+                return None, True
 
 
 def _safe(name: str) -> str:

@@ -1,15 +1,16 @@
-"""The runner's provenance on a real embedded machine: versions come from the machines."""
+"""The runner: provenance on a real embedded machine, and whole pages in a plain local shell."""
 
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
 
 from dojo_exec.runner import run_pages
-
-pytestmark = pytest.mark.docker
+from dojo_exec.screen import MAX_OUTPUT_LINES
+from dojo_exec.transcripts import StepRecord
 
 PAGE = """# One machine, never pointed at
 
@@ -22,6 +23,7 @@ lone1
 """
 
 
+@pytest.mark.docker
 def test_a_page_that_never_points_its_client_records_the_machines_engine(tmp_path: Path) -> None:
     page = tmp_path / "lone.md"
     page.write_text(PAGE)
@@ -32,6 +34,7 @@ def test_a_page_that_never_points_its_client_records_the_machines_engine(tmp_pat
     assert (tmp_path / "transcripts" / "lone.md.json").is_file()
 
 
+@pytest.mark.docker
 def test_with_no_machine_the_engine_is_unknown_not_the_hosts(tmp_path: Path) -> None:
     page = tmp_path / "plain.md"
     page.write_text("# Plain\n\n```sh dojo\necho hi\n# Result ==>\nhi\n```\n")
@@ -39,6 +42,7 @@ def test_with_no_machine_the_engine_is_unknown_not_the_hosts(tmp_path: Path) -> 
     assert record.docker_engine == "unknown"
 
 
+@pytest.mark.docker
 def test_a_failure_before_eval_env_shows_the_machines_not_a_socket_error(tmp_path: Path) -> None:
     page = tmp_path / "early.md"
     page.write_text(PAGE + "\n```sh dojo\ndocker node ls\n# Result ==>\nID HOSTNAME STATUS\n```\n")
@@ -48,3 +52,35 @@ def test_a_failure_before_eval_env_shows_the_machines_not_a_socket_error(tmp_pat
     assert "(the client points at no machine yet; docker-machine ls:)" in report
     assert re.search(r"^\s*lone1\s+-\s+embedded\s+Running\s+tcp://", report, re.MULTILINE), report
     assert "no-machine-chosen" not in report.split("swarm state:")[1]
+
+
+# -- whole pages in a plain local shell (driver none: no Docker needed) -----------------------
+
+
+def run_page(tmp_path: Path, text: str) -> list[StepRecord]:
+    page = tmp_path / "page.md"
+    page.write_text(text)
+    (record,) = run_pages([page], None, docs_root=tmp_path, driver="none")
+    return record.steps
+
+
+def step(command: str, options: str = "", promise: str | None = None) -> str:
+    result = f"# Result ==>\n{promise}\n" if promise is not None else ""
+    return f"```sh dojo {options}\n{command}\n{result}```\n\n"
+
+
+def test_a_flooding_step_stops_at_its_timeout_with_a_bounded_capture(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("# Flood\n\n" + step("yes", "timeout=1s") + step("echo after", promise="after"))
+    started = time.monotonic()
+    (record,) = run_pages([page], tmp_path / "t", docs_root=tmp_path, driver="none")
+    assert time.monotonic() - started < 8
+    flood, after = record.steps
+    assert (flood.verdict, after.verdict) == ("timeout", "passed")
+    assert flood.duration < 4
+    notice, *rest = flood.captured.splitlines()
+    assert re.fullmatch(
+        rf"\[dojo-exec: [\d.]+ MB of output, only the last {len(rest)} lines kept\]", notice
+    )
+    assert len(rest) <= MAX_OUTPUT_LINES
+    assert (tmp_path / "t" / "page.md.json").stat().st_size < 2_000_000

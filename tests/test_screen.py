@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import time
 
-from dojo_exec.screen import render, strip_ansi
+from dojo_exec.screen import (
+    MAX_OUTPUT_BYTES,
+    MAX_OUTPUT_LINES,
+    render,
+    strip_ansi,
+    truncation_notice,
+)
 
 
 def test_plain_lines_trailing_spaces_and_blank_lines_dropped() -> None:
@@ -85,3 +91,45 @@ def test_strip_ansi_keeps_every_intermediate_state() -> None:
     raw = "a\x1b[31mb\x1b[0m\r\n10%\r100%\r\n\x1b]0;t\x07\x1b[2Kc\td"
     assert strip_ansi(raw) == "ab\n10%\n100%\nc\td"
     assert strip_ansi(raw.encode()) == strip_ansi(raw)
+
+
+def test_a_long_output_keeps_its_last_lines_under_a_notice() -> None:
+    raw = "".join(f"line {i}\r\n" for i in range(MAX_OUTPUT_LINES + 500))
+    first, *rest = render(raw).splitlines()
+    assert rest == [f"line {i}" for i in range(500, MAX_OUTPUT_LINES + 500)]
+    assert first == truncation_notice(len(raw), MAX_OUTPUT_LINES)
+    assert first.startswith("[dojo-exec: ") and first.endswith(" lines kept]")
+
+
+def test_a_tail_starts_at_a_line_start_and_says_how_much_was_written() -> None:
+    tail = b"tial line\r\n\x1b[31mred\x1b[0m\r\nlast\r\n"
+    out = render(tail, written=19_500_000)
+    notice = "[dojo-exec: 19.5 MB of output, only the last 2 lines kept]"
+    assert out.splitlines() == [notice, "red", "last"]
+
+
+def test_wrapped_lines_count_towards_the_limit() -> None:
+    raw = ("w" * 150 + "\r\n") * (MAX_OUTPUT_LINES // 2 + 10)  # each wraps to two rows
+    assert len(raw) < MAX_OUTPUT_BYTES
+    lines = render(raw, columns=100).splitlines()
+    assert len(lines) == MAX_OUTPUT_LINES + 1
+    assert lines[0] == truncation_notice(len(raw), MAX_OUTPUT_LINES)
+    assert lines[-2:] == ["w" * 100, "w" * 50]
+
+
+def test_a_flood_renders_in_bounded_time() -> None:
+    for raw in (
+        b"y\r\n" * 10_000_000,
+        b"x" * 150 * 1024 + b"\r\n" + (b"z" * 150 + b"\r\n") * 100_000,
+    ):
+        started = time.monotonic()
+        lines = render(raw).splitlines()
+        assert time.monotonic() - started < 5
+        assert len(lines) <= MAX_OUTPUT_LINES + 1
+        assert len("\n".join(lines).encode()) <= MAX_OUTPUT_BYTES + 200
+        assert lines[0].startswith("[dojo-exec: ") and lines[-1] in ("y", "z" * 150)
+
+
+def test_an_output_within_the_limits_has_no_notice() -> None:
+    raw = "".join(f"{i}\r\n" for i in range(MAX_OUTPUT_LINES))
+    assert render(raw).splitlines() == [str(i) for i in range(MAX_OUTPUT_LINES)]

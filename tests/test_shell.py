@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from dojo_exec.screen import MAX_OUTPUT_BYTES, MAX_OUTPUT_LINES
 from dojo_exec.shell import Shell, ShellDied, session_members
 
 DATA = Path(__file__).parent / "data" / "shell"
@@ -113,6 +114,32 @@ def test_5000_lines_captured_whole(shell: Shell) -> None:
     out = ok(shell, "seq 5000", timeout=30)
     assert out.splitlines() == [str(i) for i in range(1, 5001)]
     assert time.monotonic() - started < 15
+
+
+def test_a_flood_stops_at_its_timeout_and_keeps_only_its_last_lines(shell: Shell) -> None:
+    started = time.monotonic()
+    run = shell.run("yes", 1)
+    elapsed = time.monotonic() - started
+    assert run.timed_out and not run.shell_died
+    assert elapsed < 4, elapsed  # 1 s timeout, Ctrl-C, bounded rendering
+    assert run.written > 2 * MAX_OUTPUT_BYTES  # it did flood
+    assert len(run.raw.encode()) <= MAX_OUTPUT_BYTES
+    first, *rest = run.output.splitlines()
+    assert first.startswith("[dojo-exec: ") and first.endswith(
+        f"MB of output, only the last {len(rest)} lines kept]"
+    )
+    assert 0 < len(rest) <= MAX_OUTPUT_LINES and set(rest) <= {"y", "^C"}
+    assert ok(shell, "echo still here") == "still here"
+
+
+def test_a_long_output_that_ends_keeps_its_last_lines_in_order(shell: Shell) -> None:
+    started = time.monotonic()
+    run = shell.run("seq 1 5000000", 60)
+    assert time.monotonic() - started < 20
+    assert (run.exit_status, run.timed_out) == (0, False)
+    first, *rest = run.output.splitlines()
+    assert first == f"[dojo-exec: 43.9 MB of output, only the last {MAX_OUTPUT_LINES} lines kept]"
+    assert rest == [str(i) for i in range(5_000_001 - MAX_OUTPUT_LINES, 5_000_001)]
 
 
 # -- terminal rendering -------------------------------------------------------------------------
