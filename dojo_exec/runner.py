@@ -5,6 +5,9 @@ for a later step first replays the earlier ones (so ``pytest -k`` can pick one s
 the first step replays the page's prerequisite pages.  Each step gets a verdict; a failure
 carries the command, the promise, the capture, the diff, ``file:line`` and, when the page
 talks to a swarm, the swarm's state.
+
+A step during which the page's shell exits (``exit 3``, ``set -e`` then a failing command)
+fails whatever its ``exit=`` option, saying so; the rest of the page is then not run.
 """
 
 from __future__ import annotations
@@ -74,7 +77,14 @@ def judge(step: Step, run: StepRun) -> tuple[bool, str]:
         return False, f"timed out after {step.options.timeout:g}s"
     problems: list[str] = []
     expected_exit = step.options.exit
-    if expected_exit is not None and run.exit_status != expected_exit:
+    if run.shell_died:
+        status = run.shell_exit_status
+        problems.append(
+            "the page's shell exited during this step"
+            + (f" (exit status {status})" if status is not None else "")
+            + ": the rest of the page cannot run in it"
+        )
+    elif expected_exit is not None and run.exit_status != expected_exit:
         problems.append(f"exit status {run.exit_status}, expected {expected_exit}")
     if step.expected is not None:
         result = match(step.expected, run.output, match_options(step))
@@ -229,7 +239,13 @@ class PageSession:
                 self.stopped = f"the page's shell died at {step.location}: {error}"
                 return StepOutcome(step, "error", explanation=self.stopped, replay=replay)
             ok, why = judge(step, run)
-            if ok or step.options.wait is None or run.timed_out or time.monotonic() >= deadline:
+            if (
+                ok
+                or step.options.wait is None
+                or run.timed_out
+                or run.shell_died
+                or time.monotonic() >= deadline
+            ):
                 break
             time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, BACKOFF_LIMIT)
@@ -248,7 +264,7 @@ class PageSession:
         if not ok and self.updates is not None and not replay and not run.timed_out:
             self._update(step, run, outcome)
         if not outcome.ok:
-            if outcome.verdict == "failed" and _talks_to_docker(step.command):
+            if outcome.verdict == "failed" and self.shell.alive and _talks_to_docker(step.command):
                 outcome.explanation = failure_report(step, outcome, self._swarm_state(step))
             else:
                 outcome.explanation = failure_report(step, outcome)
@@ -261,6 +277,8 @@ class PageSession:
     def _update(self, step: Step, run: StepRun, outcome: StepOutcome) -> None:
         """In update mode a drifted promise is rewritten; the step then keeps its new promise."""
         assert self.updates is not None
+        if run.shell_died:  # its promise cannot be kept, whatever it printed
+            return
         expected_exit = step.options.exit
         if expected_exit is not None and run.exit_status != expected_exit:
             return

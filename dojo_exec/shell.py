@@ -34,6 +34,12 @@ Timeouts
     the next ``run`` raises :class:`ShellDied`.  Either way the step is reported
     ``timed_out=True`` with what it printed so far.
 
+Death
+    A step that makes bash exit (``exit 3``, ``set -e`` then a failing command) is reported
+    ``shell_died=True`` with bash's own exit status in ``shell_exit_status``; the next ``run``
+    raises :class:`ShellDied`.  Bash is also checked while a step is silent, so a background
+    job still holding the terminal does not hide its death until the timeout.
+
 Terminal
     ``TERM=xterm-256color`` (overridable) with the configured size (default 200×50): programs
     behave as in a reader's terminal (``TERM=dumb`` would change what they print); colours
@@ -76,6 +82,7 @@ class StepRun:
     duration: float
     timed_out: bool = False
     shell_died: bool = False  # the shell did not survive this step
+    shell_exit_status: int | None = None  # bash's own, when it exited (128+N: killed by N)
     written: int = 0  # bytes the step wrote to the terminal in all (raw may be a tail)
 
     @property
@@ -224,10 +231,31 @@ class Shell:
         if status is not None:
             return self._step(out, status, started)
         if eof:
+            exit_status = self._exit_status()
             self._dead = True
             self.close()
-            return self._step(out, None, started, shell_died=True)
+            return self._step(out, None, started, shell_died=True, shell_exit_status=exit_status)
         return self._interrupt(out, started)
+
+    def _exit_status(self) -> int | None:
+        """Bash's exit status once it has exited (128+N when killed by signal N), else None."""
+        assert self._child is not None
+        deadline = time.monotonic() + 1.0
+        while True:
+            try:
+                alive = self._child.isalive()
+            except Exception:
+                return None
+            if not alive:
+                break
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.01)
+        if self._child.exitstatus is not None:
+            return int(self._child.exitstatus)
+        if self._child.signalstatus is not None:
+            return 128 + int(self._child.signalstatus)
+        return None
 
     def _interrupt(self, out: _Tail, started: float) -> StepRun:
         """Ctrl-C a step past its timeout; escalate and kill the shell if it stays busy."""
@@ -280,6 +308,7 @@ class Shell:
         *,
         timed_out: bool = False,
         shell_died: bool = False,
+        shell_exit_status: int | None = None,
     ) -> StepRun:
         data = out.data()
         return StepRun(
@@ -289,6 +318,7 @@ class Shell:
             duration=time.monotonic() - started,
             timed_out=timed_out,
             shell_died=shell_died,
+            shell_exit_status=shell_exit_status,
             written=out.written,
         )
 
@@ -296,7 +326,8 @@ class Shell:
         """Read into ``out`` until the sentinel or the deadline: (exit status or None, eof).
 
         Only the bytes not searched yet (and a sentinel's length before them) are searched,
-        and ``out`` keeps only a tail: a flood of output costs no more than reading it.
+        and ``out`` keeps only a tail: a flood of output costs no more than reading it.  A
+        silent wait checks every ``_POLL`` seconds that bash is still alive.
         """
         assert self._child is not None
         held = bytearray(self._pending)  # read, not yet known to precede no sentinel
@@ -317,7 +348,9 @@ class Shell:
             try:
                 held += self._child.read_nonblocking(_READ_SIZE, timeout=min(remaining, _POLL))
             except pexpect.TIMEOUT:
-                continue
+                if not self._child.isalive():  # dead, its terminal held open by a job
+                    out.add(held)
+                    return None, True
             except (pexpect.EOF, OSError, ValueError):
                 out.add(held)
                 return None, True

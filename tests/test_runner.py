@@ -11,6 +11,7 @@ import pytest
 from dojo_exec.runner import run_pages
 from dojo_exec.screen import MAX_OUTPUT_LINES
 from dojo_exec.transcripts import StepRecord
+from dojo_exec.update import PendingUpdates
 
 PAGE = """# One machine, never pointed at
 
@@ -67,6 +68,40 @@ def run_page(tmp_path: Path, text: str) -> list[StepRecord]:
 def step(command: str, options: str = "", promise: str | None = None) -> str:
     result = f"# Result ==>\n{promise}\n" if promise is not None else ""
     return f"```sh dojo {options}\n{command}\n{result}```\n\n"
+
+
+@pytest.mark.parametrize(
+    ("first", "status"),
+    [
+        (step("echo bye\nexit 3", "exit=any"), 3),
+        (step("exit 3", "exit=3"), 3),
+        (step("exit 0"), 0),
+        (step("set -e") + step("echo failing; (exit 5)", "exit=any"), 5),
+    ],
+)
+def test_the_step_during_which_the_shell_exits_fails_and_stops_the_page(
+    tmp_path: Path, first: str, status: int
+) -> None:
+    steps = run_page(tmp_path, "# Exit\n\n" + first + step("echo after", promise="after"))
+    died, after = steps[-2:]
+    assert died.verdict == "failed"
+    assert f"the page's shell exited during this step (exit status {status})" in (
+        died.explanation or ""
+    )
+    assert after.verdict == "error"
+    assert re.match(
+        rf"not run: the page's shell did not survive \S*page\.md:{died.line}$", after.explanation
+    ), after.explanation
+
+
+def test_update_mode_rewrites_no_promise_of_a_step_that_killed_the_shell(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("# Exit\n\n" + step("echo bye\nexit 3", "exit=any", promise="hello"))
+    updates = PendingUpdates()
+    (record,) = run_pages([page], None, docs_root=tmp_path, driver="none", updates=updates)
+    assert record.steps[0].verdict == "failed"
+    assert "the page's shell exited during this step" in (record.steps[0].explanation or "")
+    assert len(updates) == 0
 
 
 def test_a_flooding_step_stops_at_its_timeout_with_a_bounded_capture(tmp_path: Path) -> None:

@@ -226,9 +226,25 @@ def test_sigint_ignored_escalates_and_kills_the_shell(shell: Shell) -> None:
 def test_exit_in_a_step_kills_the_shell(shell: Shell) -> None:
     run = shell.run("echo bye; exit 3", 5)
     assert run.shell_died and not run.timed_out and run.exit_status is None
+    assert run.shell_exit_status == 3
     assert run.output == "bye"
     with pytest.raises(ShellDied):
         shell.run("true", 5)
+
+
+def test_set_e_then_a_failing_step_kills_the_shell_with_its_status(shell: Shell) -> None:
+    ok(shell, "set -e")
+    run = shell.run("echo failing; (exit 7)", 5)
+    assert (run.shell_died, run.timed_out, run.shell_exit_status) == (True, False, 7)
+    assert run.output == "failing"
+    assert not shell.alive
+
+
+def test_exit_with_a_job_holding_the_terminal_is_seen_before_the_timeout(shell: Shell) -> None:
+    started = time.monotonic()
+    run = shell.run("sleep 30 & exit 5", 20)
+    assert time.monotonic() - started < 5
+    assert (run.shell_died, run.timed_out, run.shell_exit_status) == (True, False, 5)
 
 
 def test_close_leaves_no_processes() -> None:
