@@ -4,7 +4,8 @@ A :class:`PageSession` owns the page's cluster and shell.  Steps run in page ord
 for a later step first replays the earlier ones (so ``pytest -k`` can pick one step), and
 the first step replays the page's prerequisite pages.  Each step gets a verdict; a failure
 carries the command, the promise, the capture, the diff, ``file:line`` and, when the page
-talks to a swarm, the swarm's state.
+talks to a swarm, the swarm's state (collected aside, so the next step sees the shell as the
+failed step left it, and never with the ``none`` driver: there are no machines to ask).
 
 A step during which the page's shell exits (``exit 3``, ``set -e`` then a failing command)
 fails whatever its ``exit=`` option, saying so; the rest of the page is then not run.
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from dojo_exec import __version__
 from dojo_exec.checks import evaluate_checks
-from dojo_exec.cluster import EMBEDDED, NO_MACHINE_CHOSEN, Cluster
+from dojo_exec.cluster import EMBEDDED, NO_MACHINE_CHOSEN, NO_MACHINES, Cluster
 from dojo_exec.matching import match
 from dojo_exec.page import Page, Step, resolve_order
 from dojo_exec.shell import Shell, ShellDied, StepRun
@@ -264,7 +265,12 @@ class PageSession:
         if not ok and self.updates is not None and not replay and not run.timed_out:
             self._update(step, run, outcome)
         if not outcome.ok:
-            if outcome.verdict == "failed" and self.shell.alive and _talks_to_docker(step.command):
+            if (
+                outcome.verdict == "failed"
+                and self.driver != NO_MACHINES
+                and self.shell.alive
+                and _talks_to_docker(step.command)
+            ):
                 outcome.explanation = failure_report(step, outcome, self._swarm_state(step))
             else:
                 outcome.explanation = failure_report(step, outcome)
@@ -293,7 +299,8 @@ class PageSession:
         """``docker node ls`` and ``service ps --no-trunc`` of the services the step names.
 
         Before the page points its client at a machine there is no swarm to ask: the
-        machines' own state (``docker-machine ls``) is what explains the failure then.
+        machines' own state (``docker-machine ls``) is what explains the failure then.  It is
+        asked through :meth:`Shell.probe`: the next step still sees the failed step's ``$?``.
         """
         assert self.shell is not None
         services = _services_named(step.command)
@@ -306,7 +313,7 @@ class PageSession:
             f"docker-machine ls 2>&1; else {swarm}; fi"
         )
         try:
-            state = self.shell.run(script, DIAGNOSTIC_TIMEOUT)
+            state = self.shell.probe(script, DIAGNOSTIC_TIMEOUT)
         except ShellDied:
             return "(the shell died while collecting the swarm's state)"
         return state.output if not state.timed_out else "(timed out collecting the swarm's state)"

@@ -40,6 +40,10 @@ Death
     raises :class:`ShellDied`.  Bash is also checked while a step is silent, so a background
     job still holding the terminal does not hide its death until the timeout.
 
+Probes
+    :meth:`Shell.probe` runs a command for the runner's own diagnostics in a subshell and
+    leaves ``$?`` as it was: the next step cannot tell that it ran.
+
 Terminal
     ``TERM=xterm-256color`` (overridable) with the configured size (default 200×50): programs
     behave as in a reader's terminal (``TERM=dumb`` would change what they print); colours
@@ -236,6 +240,17 @@ class Shell:
             self.close()
             return self._step(out, None, started, shell_died=True, shell_exit_status=exit_status)
         return self._interrupt(out, started)
+
+    def probe(self, command: str, timeout: float) -> StepRun:
+        """Run ``command`` aside, for diagnostics: the next step cannot tell it ran.
+
+        It runs in a subshell (variables, ``cd``, options and traps stay as they were, and
+        ``set -e`` cannot end it early) that exits with the status the shell had before, so
+        ``$?`` is kept; the file is sourced from the same path as a step's, so ``$_`` is
+        kept too.  ``command`` must not ``exit`` by itself.  Raises ShellDied as :meth:`run`.
+        """
+        status = f"__dojo_probe_status_{self._token}"
+        return self.run(f"( {status}=$?; set +e\n{command}\nexit ${status} )", timeout)
 
     def _exit_status(self) -> int | None:
         """Bash's exit status once it has exited (128+N when killed by signal N), else None."""

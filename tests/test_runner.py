@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
 
 import pytest
 
-from dojo_exec.runner import run_pages
+from dojo_exec.runner import PageSession, run_pages
 from dojo_exec.screen import MAX_OUTPUT_LINES
 from dojo_exec.transcripts import StepRecord
 from dojo_exec.update import PendingUpdates
@@ -70,6 +71,19 @@ def step(command: str, options: str = "", promise: str | None = None) -> str:
     return f"```sh dojo {options}\n{command}\n{result}```\n\n"
 
 
+@pytest.fixture
+def fake_docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A ``docker`` first on PATH that logs its calls to the returned file and fails."""
+    bin_dir = tmp_path / "fake-bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "docker-calls"
+    docker = bin_dir / "docker"
+    docker.write_text(f'#!/bin/sh\necho "$@" >> {calls}\necho "fake docker: $*"\nexit 1\n')
+    docker.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return calls
+
+
 @pytest.mark.parametrize(
     ("first", "status"),
     [
@@ -92,6 +106,32 @@ def test_the_step_during_which_the_shell_exits_fails_and_stops_the_page(
     assert re.match(
         rf"not run: the page's shell did not survive \S*page\.md:{died.line}$", after.explanation
     ), after.explanation
+
+
+def test_a_failure_leaves_exit_status_for_the_next_step_and_asks_no_engine(
+    tmp_path: Path, fake_docker: Path
+) -> None:
+    text = "# Status\n\n" + step('echo "I like docker"; (exit 4)', promise="I like docker")
+    steps = run_page(tmp_path, text + step('echo "status=$?"', promise="status=4"))
+    assert [s.verdict for s in steps] == ["failed", "passed"], steps[1].explanation
+    assert "exit status 4, expected 0" in (steps[0].explanation or "")
+    assert "swarm state" not in (steps[0].explanation or "")
+    calls = fake_docker.read_text().splitlines() if fake_docker.exists() else []
+    assert not [c for c in calls if c.startswith(("node", "service"))]  # no swarm to ask
+
+
+def test_the_swarm_state_is_collected_aside(tmp_path: Path, fake_docker: Path) -> None:
+    page = tmp_path / "page.md"
+    text = step("cd /\n: docker service ps web\n(exit 4)") + step('echo "$? $PWD"', promise="4 /")
+    page.write_text("# Aside\n\n" + text)
+    with PageSession.for_path(page, driver="none", docs_root=tmp_path) as session:
+        failing, following = session.page.steps
+        assert session.run_step(failing).verdict == "failed"
+        state = session._swarm_state(failing)
+        assert "fake docker: node ls" in state and "fake docker: service ps --no-trunc web" in state
+        assert fake_docker.read_text().splitlines() == ["node ls", "service ps --no-trunc web"]
+        outcome = session.run_step(following)
+        assert outcome.verdict == "passed", outcome.explanation
 
 
 def test_update_mode_rewrites_no_promise_of_a_step_that_killed_the_shell(tmp_path: Path) -> None:

@@ -304,3 +304,17 @@ def test_a_step_setting_ps1_does_not_leak_into_outputs(shell: Shell) -> None:
     ok(shell, "PS1='user@host$ '; PS2='> '")
     assert ok(shell, "echo a") == "a"
     assert ok(shell, "echo b") == "b"
+
+
+def test_a_probe_leaves_the_shell_as_the_last_step_left_it(shell: Shell) -> None:
+    state = "echo $?; pwd; echo ${PROBED:-unset} $-; trap; type -t probed_ || echo none"
+    before = ok(shell, state)
+    underscore = ok(shell, "echo $_")
+    assert shell.run("cd /; echo last; (exit 4)", 10).exit_status == 4
+    probe = shell.probe(
+        "echo diag; false; cd /tmp; PROBED=1; set -u; trap 'echo t' USR1\nprobed_ () { :; }", 10
+    )
+    assert probe.output == "diag" and probe.exit_status == 4
+    after = ok(shell, state).splitlines()
+    assert after == ["4", "/", *before.splitlines()[2:]]
+    assert ok(shell, "echo $_") == underscore
