@@ -6,7 +6,10 @@ How a step runs
     readline, which would echo by itself), so neither that line nor the step's text appears
     in the output; a sourced file never shows PS2, so multi-line commands and here-docs run
     exactly as written.  Being sourced, the step changes the shell itself: variables, ``cd``,
-    functions, aliases, ``eval $(...)`` carry to the next step.
+    functions, aliases, ``eval $(...)`` carry to the next step.  A step may change the
+    terminal's settings (``stty sane`` turns echo back on): they are kept, except that echo
+    is turned off again before each line the shell is sent, so the runner's own plumbing
+    never shows.
 
 How its end is seen
     ``PROMPT_COMMAND`` prints ``\\x1e<token>:<$?>\\x1e`` before each prompt, where ``token`` is
@@ -60,6 +63,7 @@ import shlex
 import shutil
 import signal
 import tempfile
+import termios
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -229,7 +233,7 @@ class Shell:
         script = self._tmpdir / "step.sh"
         script.write_text(command if command.endswith("\n") else command + "\n")
         started = time.monotonic()
-        self._child.send(f". {shlex.quote(str(script))}\n".encode())
+        self._send(f". {shlex.quote(str(script))}\n".encode())
         out = _Tail()
         status, eof = self._read_until_prompt(started + timeout, out)
         if status is not None:
@@ -251,6 +255,17 @@ class Shell:
         """
         status = f"__dojo_probe_status_{self._token}"
         return self.run(f"( {status}=$?; set +e\n{command}\nexit ${status} )", timeout)
+
+    def _send(self, line: bytes) -> None:
+        """Send the runner's own line to bash, echo off first (a step may have turned it on)."""
+        assert self._child is not None
+        with contextlib.suppress(termios.error, OSError):
+            # On Linux the pty master's termios calls act on the terminal bash reads from.
+            attrs = termios.tcgetattr(self._child.child_fd)
+            if attrs[3] & (termios.ECHO | termios.ECHONL):
+                attrs[3] &= ~(termios.ECHO | termios.ECHONL)
+                termios.tcsetattr(self._child.child_fd, termios.TCSANOW, attrs)
+        self._child.send(line)
 
     def _exit_status(self) -> int | None:
         """Bash's exit status once it has exited (128+N when killed by signal N), else None."""
@@ -293,7 +308,7 @@ class Shell:
         """
         assert self._child is not None
         marker = secrets.token_hex(8).encode()
-        self._child.send(b"    printf '\\035%s\\035' " + marker + b"\n")
+        self._send(b"    printf '\\035%s\\035' " + marker + b"\n")
         deadline = time.monotonic() + self.interrupt_grace
         seen = _Tail(limit=4096)
         while marker not in seen.data():

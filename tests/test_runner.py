@@ -134,6 +134,12 @@ def test_the_swarm_state_is_collected_aside(tmp_path: Path, fake_docker: Path) -
         assert outcome.verdict == "passed", outcome.explanation
 
 
+def test_stty_sane_in_a_step_leaves_later_captures_clean(tmp_path: Path) -> None:
+    text = "# stty\n\n" + step("stty sane") + step("echo hello", promise="hello")
+    steps = run_page(tmp_path, text + step("stty echo; echo again", promise="again"))
+    assert [s.verdict for s in steps] == ["passed"] * 3, [s.captured for s in steps]
+
+
 def test_update_mode_rewrites_no_promise_of_a_step_that_killed_the_shell(tmp_path: Path) -> None:
     page = tmp_path / "page.md"
     page.write_text("# Exit\n\n" + step("echo bye\nexit 3", "exit=any", promise="hello"))

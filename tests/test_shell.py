@@ -306,6 +306,21 @@ def test_a_step_setting_ps1_does_not_leak_into_outputs(shell: Shell) -> None:
     assert ok(shell, "echo b") == "b"
 
 
+def test_stty_sane_in_a_step_does_not_show_the_runners_lines(shell: Shell) -> None:
+    ok(shell, "stty sane")
+    assert ok(shell, "echo a") == "a"
+    ok(shell, "stty echo echonl")
+    assert ok(shell, "echo b") == "b"
+    run = shell.run("sleep 5", 0.3)  # the resync after a Ctrl-C sends a line too
+    assert run.timed_out and not run.shell_died
+    assert ok(shell, "echo c") == "c"
+
+
+def test_a_step_keeps_its_own_terminal_settings(shell: Shell) -> None:
+    ok(shell, "stty cols 77 -icanon")
+    assert ok(shell, "stty size; stty -a | grep -o -- ' -icanon'") == "50 77\n -icanon"
+
+
 def test_a_probe_leaves_the_shell_as_the_last_step_left_it(shell: Shell) -> None:
     state = "echo $?; pwd; echo ${PROBED:-unset} $-; trap; type -t probed_ || echo none"
     before = ok(shell, state)
