@@ -48,7 +48,7 @@ Probes
     leaves ``$?`` as it was: the next step cannot tell that it ran.
 
 Terminal
-    ``TERM=xterm-256color`` (overridable) with the configured size (default 200×50): programs
+    ``TERM=xterm-256color`` (overridable) with the configured size (default 500×50): programs
     behave as in a reader's terminal (``TERM=dumb`` would change what they print); colours
     and redraws are then resolved by :mod:`dojo_exec.screen`.
 """
@@ -72,7 +72,7 @@ from types import TracebackType
 
 import pexpect
 
-from dojo_exec.screen import MAX_OUTPUT_BYTES, render, strip_ansi
+from dojo_exec.screen import DEFAULT_COLUMNS, MAX_OUTPUT_BYTES, render, strip_ansi
 
 DEFAULT_TERM = "xterm-256color"
 _READ_SIZE = 65536
@@ -129,7 +129,7 @@ class Shell:
         *,
         env: Mapping[str, str] | None = None,
         cwd: str | os.PathLike[str] | None = None,
-        columns: int = 200,
+        columns: int = DEFAULT_COLUMNS,
         rows: int = 50,
         name: str = "page",
         term: str = DEFAULT_TERM,

@@ -333,3 +333,11 @@ def test_a_probe_leaves_the_shell_as_the_last_step_left_it(shell: Shell) -> None
     after = ok(shell, state).splitlines()
     assert after == ["4", "/", *before.splitlines()[2:]]
     assert ok(shell, "echo $_") == underscore
+
+
+def test_a_long_line_like_service_ps_no_trunc_is_not_wrapped() -> None:
+    """A 300-character line (``docker service ps --no-trunc`` gets there) comes back whole."""
+    line = "x" * 150 + " " + "y" * 149
+    with Shell() as shell:
+        run = shell.run(f"echo '{line}'", 10)
+    assert run.output.strip() == line
