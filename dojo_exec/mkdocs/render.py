@@ -195,7 +195,7 @@ def tabs(panels: Sequence[tuple[str, str]], key: str) -> str:
         f'<input{checked if number == 1 else ""} id="{name}_{number}" name="{name}" type="radio" />'
         for number in range(1, len(panels) + 1)
     )
-    labels = "".join(
+    labels = "\n".join(  # separate words for the search index, not "PromisedCaptured"
         f'<label for="{name}_{number}">{_attr(title)}</label>'
         for number, (title, _) in enumerate(panels, start=1)
     )
@@ -284,6 +284,9 @@ def provenance(
             if outcome.status != "passed":
                 label = _COUNT_LABEL[outcome.status]
                 counts[label] = counts.get(label, 0) + 1
+        hidden = sum(1 for outcome in outcomes if outcome.step.options.hidden)
+        if hidden:  # run and counted, but not shown: say so, or the count looks wrong
+            counts[f"setup step{'s' if hidden > 1 else ''} not shown"] = hidden
         extra = f" ({', '.join(f'{n} {label}' for label, n in counts.items())})" if counts else ""
         values = [
             f"{verified} of {total} steps verified{extra}",

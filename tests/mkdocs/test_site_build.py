@@ -138,6 +138,7 @@ def test_info_string_options_never_reach_the_html(built_site: Path) -> None:
 def test_search_finds_what_steps_printed(built_site: Path) -> None:
     index = json.loads(read(built_site, "search/search_index.json"))
     swarm = " ".join(doc["text"] for doc in index["docs"] if doc["location"].startswith("swarm"))
+    assert "PromisedCaptured" not in swarm  # tab labels are separate words
     assert "CAPTURED-SERVICE-PS" in swarm  # a captured output
     assert "HIDDEN-SETUP-STEP" not in swarm
     assert "<script>" not in swarm  # captured text stays text
@@ -161,6 +162,7 @@ def test_page_header_names_the_run(built_site: Path) -> None:
     assert header
     text = text_of(header.group(1))
     assert text.startswith("5 of 8 steps verified")
+    assert "1 setup step not shown" in text  # the sample's first step runs unseen
     assert "Docker engine 20.10.24+dfsg1, client 28.2.2" in text
     assert "driver embedded (Docker-in-Docker)" in text
     assert "2026-11-25 23:48 UTC" in text and "1 min 23 s" in text
