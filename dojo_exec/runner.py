@@ -13,6 +13,7 @@ fails whatever its ``exit=`` option, saying so; the rest of the page is then not
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections.abc import Callable
@@ -49,17 +50,28 @@ class StepOutcome:
     replay: bool = False
     updated: bool = False
     checks: dict[str, bool] = field(default_factory=dict)  # check text -> held
+    updated_source: str | None = None  # the step's source once its update is written
+    updated_promise: str | None = None  # its new promise
+
+    def _source_record(self) -> tuple[str, str | None]:
+        """(digest, promise) the transcript keeps: an updated step is recorded as rewritten,
+        so that the transcript is not stale for the very edit this run makes."""
+        if self.updated_source is None:
+            return self.step.digest, self.step.expected
+        digest = hashlib.sha256(self.updated_source.encode()).hexdigest()[:16]
+        return digest, self.updated_promise
 
     @property
     def ok(self) -> bool:
         return self.verdict in ("passed", "skipped")
 
     def record(self) -> StepRecord:
+        digest, expected = self._source_record()
         return StepRecord(
             line=self.step.line,
-            digest=self.step.digest,
+            digest=digest,
             command=self.step.command,
-            expected=self.step.expected,
+            expected=expected,
             captured=self.captured,
             exit_status=self.exit_status,
             duration=round(self.duration, 3),
@@ -290,10 +302,21 @@ class PageSession:
             return
         if step.options.checks and not evaluate_checks(step.options.checks, run.output).ok:
             return
-        if self.updates.add(step, run.output, self.page.text) is not None:
+        edit = self.updates.add(step, run.output, self.page.text)
+        if edit is not None:
             outcome.verdict = "passed"
             outcome.updated = True
             outcome.explanation = "promise updated from the captured output"
+            at = step.span[0]
+            if at <= edit.start <= edit.end <= step.span[1]:
+                source = step.source
+                outcome.updated_source = (
+                    source[: edit.start - at] + edit.replacement + source[edit.end - at :]
+                )
+                indent = step.result_indent
+                outcome.updated_promise = "".join(
+                    line.removeprefix(indent) for line in edit.replacement.splitlines(True)
+                )
 
     def _swarm_state(self, step: Step) -> str:
         """``docker node ls`` and ``service ps --no-trunc`` of the services the step names.

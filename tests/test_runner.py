@@ -165,3 +165,22 @@ def test_a_flooding_step_stops_at_its_timeout_with_a_bounded_capture(tmp_path: P
     )
     assert len(rest) <= MAX_OUTPUT_LINES
     assert (tmp_path / "t" / "page.md.json").stat().st_size < 2_000_000
+
+
+def test_an_updated_step_is_recorded_as_rewritten_not_stale(tmp_path: Path) -> None:
+    """Right after update, the transcript vouches for the rewritten page (report --fail passes)."""
+    from dojo_exec.freshness import page_freshness
+    from dojo_exec.page import parse_page
+    from dojo_exec.update import PendingUpdates
+
+    page = tmp_path / "drift.md"
+    page.write_text(
+        "# Drift\n\n- in a list:\n\n    ```sh dojo\n    echo new\n    # Result ==>\n    old\n"
+        "    ```\n\n```sh dojo\necho same\n# Result ==>\nsame\n```\n"
+    )
+    updates = PendingUpdates()
+    (record,) = run_pages([page], None, docs_root=tmp_path, driver="none", updates=updates)
+    assert updates.write() and "    new\n" in page.read_text()
+    judged = page_freshness(parse_page(page), record)
+    assert [o.status for o in judged.outcomes] == ["passed", "passed"]
+    assert record.steps[0].expected == "new\n"
