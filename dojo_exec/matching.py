@@ -149,6 +149,7 @@ class _Seg:
     line: int  # index of the first line in the normalised text
     text: str
     table: Table | None = None
+    implicit: bool = False  # the ``...`` that ends a table, eliding what follows it too
 
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufe0e\ufe0f"))
@@ -167,16 +168,12 @@ def _normalise(text: str) -> list[str]:
 
 
 def _segments(
-    lines: Sequence[str],
-    promise: bool,
-    *,
-    matching: bool = False,
-    literal: frozenset[int] = frozenset(),
+    lines: Sequence[str], promise: bool, *, literal: frozenset[int] = frozenset()
 ) -> list[_Seg]:
     """Lines, tables and (in a promise) ``...`` elisions.
 
-    When ``matching``, a ``...`` that ends a promised table elides both further rows and
-    whatever follows the table (a summary line after ``docker ps``-like output).
+    A ``...`` that ends a promised table elides both further rows and whatever follows the
+    table (a summary line after ``docker ps``-like output): an implicit elision follows it.
     """
     tables = {table.start: table for table in find_tables(lines)}
     segs: list[_Seg] = []
@@ -186,8 +183,8 @@ def _segments(
         if table is not None:
             segs.append(_Seg("table", index, lines[index], table))
             index = table.end
-            if matching and promise and lines[index - 1].strip() == ELLIPSIS:
-                segs.append(_Seg("dots", index - 1, lines[index - 1]))
+            if promise and lines[index - 1].strip() == ELLIPSIS and index - 1 not in literal:
+                segs.append(_Seg("dots", index - 1, lines[index - 1], implicit=True))
             continue
         dots = promise and lines[index].strip() == ELLIPSIS and index not in literal
         segs.append(_Seg("dots" if dots else "line", index, lines[index]))
@@ -462,7 +459,7 @@ def _match_segment(run: _Run, p: _Seg, c: _Seg, state: _State) -> tuple[_State |
 
 
 def _run_match(run: _Run) -> tuple[_State | None, str]:
-    psegs = _segments(run.plines, promise=True, matching=True, literal=run.literal)
+    psegs = _segments(run.plines, promise=True, literal=run.literal)
     csegs = _segments(run.clines, promise=False)
     failure = _Failure()
     try:
@@ -644,11 +641,11 @@ def _reconcile_elided(run: _Run, raw: list[str], pgap: list[_Seg], middle: list[
     out: list[str] = []
     previous = -1
     for k in picked:
-        if k > previous + 1:
-            out.append(dots)
+        if k > previous + 1 and not (previous == -1 and pgap[0].implicit):
+            out.append(dots)  # (an implicit ``...`` is already the table's last line)
         out.extend(_seg_lines(run, middle[k], run.clines))
         previous = k
-    if previous < len(middle) - 1:
+    if previous < len(middle) - 1 and not (previous == -1 and pgap[-1].implicit):
         out.append(dots)
     return out
 

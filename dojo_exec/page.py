@@ -86,6 +86,11 @@ OPTION_HELP = {
 }
 
 
+def source_digest(source: str) -> str:
+    """The digest of a step's source text, whatever its line endings."""
+    return hashlib.sha256(source.replace("\r\n", "\n").encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class Step:
     """One executable step of a page, located exactly in its source."""
@@ -106,8 +111,12 @@ class Step:
 
     @property
     def digest(self) -> str:
-        """Digest of the step's exact source: a transcript older than an edit is stale."""
-        return hashlib.sha256(self.source.encode()).hexdigest()[:16]
+        """Digest of the step's source: a transcript older than an edit is stale.
+
+        Line endings do not count: the same page read byte-exact (CRLF) or with universal
+        newlines (as Sybil and MkDocs read it) has one digest.
+        """
+        return source_digest(self.source)
 
     @property
     def location(self) -> str:
@@ -242,6 +251,7 @@ def split_front_matter(text: str) -> tuple[dict[str, object], int]:
     return meta, match.end()
 
 
+_COMMENT_START = re.compile(r"^ {0,3}<!--")
 _CONTAINER = re.compile(
     r"^[ \t]*(?:[-*+][ \t]|\d+[.)][ \t]|!!!|\?\?\?|===\+?[ \t]|<div\b[^>]*\bmarkdown\b)"
 )
@@ -295,7 +305,9 @@ def iter_fences(text: str, path: Path, start: int = 0) -> list[Fence]:
             continue
         match = _FENCE_OPEN.match(stripped)
         if not match:
-            opened = stripped.rfind("<!--")
+            # an HTML comment block starts a line (``<!--`` in a sentence or a code span
+            # does not hide what follows, for the site's Markdown either)
+            opened = stripped.rfind("<!--") if _COMMENT_START.match(stripped) else -1
             in_comment = opened >= 0 and "-->" not in stripped[opened + 4 :]
             if stripped.strip():
                 previous.append(
@@ -519,8 +531,13 @@ def _requires(meta: dict[str, object], path: Path) -> tuple[Path, ...]:
 def parse_page(path: Path | str) -> Page:
     """Read and parse one page."""
     path = Path(path)
-    with path.open(encoding="utf-8", newline="") as file:  # CRLF stays CRLF: spans are exact
-        return parse_text(file.read(), path)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise PageError(path, line, f"not UTF-8 text (byte {raw[error.start]:#04x})") from None
+    return parse_text(text, path)  # read byte-exact: CRLF stays CRLF, spans are exact
 
 
 def _requires_line(page: Page, required: Path) -> int:

@@ -13,7 +13,6 @@ fails whatever its ``exit=`` option, saying so; the rest of the page is then not
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from dojo_exec import __version__
 from dojo_exec.checks import evaluate_checks
 from dojo_exec.cluster import EMBEDDED, NO_MACHINE_CHOSEN, NO_MACHINES, Cluster
 from dojo_exec.matching import match
-from dojo_exec.page import Page, Step, resolve_order
+from dojo_exec.page import Page, Step, resolve_order, source_digest
 from dojo_exec.shell import Shell, ShellDied, StepRun
 from dojo_exec.transcripts import RunRecord, StepRecord, Verdict, page_key, record_run
 from dojo_exec.update import PendingUpdates, match_options
@@ -58,8 +57,7 @@ class StepOutcome:
         so that the transcript is not stale for the very edit this run makes."""
         if self.updated_source is None:
             return self.step.digest, self.step.expected
-        digest = hashlib.sha256(self.updated_source.encode()).hexdigest()[:16]
-        return digest, self.updated_promise
+        return source_digest(self.updated_source), self.updated_promise
 
     @property
     def ok(self) -> bool:
@@ -307,12 +305,13 @@ class PageSession:
             outcome.verdict = "passed"
             outcome.updated = True
             outcome.explanation = "promise updated from the captured output"
-            at = step.span[0]
-            if at <= edit.start <= edit.end <= step.span[1]:
+            at, end = step.span
+            edits = [e for e in self.updates.edits_of(step) if at <= e.start <= e.end <= end]
+            if edit in edits:
                 source = step.source
-                outcome.updated_source = (
-                    source[: edit.start - at] + edit.replacement + source[edit.end - at :]
-                )
+                for each in sorted(edits, key=lambda e: e.start, reverse=True):
+                    source = source[: each.start - at] + each.replacement + source[each.end - at :]
+                outcome.updated_source = source
                 indent = step.result_indent
                 outcome.updated_promise = "".join(
                     line.removeprefix(indent) for line in edit.replacement.splitlines(True)

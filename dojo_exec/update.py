@@ -193,6 +193,10 @@ class PendingUpdates:
         self._edits[key] = [e for e in self._edits[key] if e.line != step.line] + edits
         return edits[0]
 
+    def edits_of(self, step: Step) -> list[Edit]:
+        """The pending edits of ``step`` (its promise, and its fences when lengthened)."""
+        return [e for e in self._edits.get(step.path.resolve(), []) if e.line == step.line]
+
     def _remember(self, key: Path, page_text: str) -> None:
         if self._originals.setdefault(key, page_text) != page_text:
             self._changed.add(key)

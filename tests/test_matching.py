@@ -318,3 +318,14 @@ def test_a_captured_ellipsis_line_is_promised_escaped_and_matched_literally() ->
     assert match(updated, captured).ok
     assert not match(updated, "Loading\nERROR: disk full\nDone\n").ok
     assert match("Loading\n...\nDone\n", "Loading\nERROR: disk full\nDone\n").ok  # elision
+
+
+def test_reconcile_keeps_the_ellipsis_ending_a_table_eliding_what_follows() -> None:
+    table = promise("13-service-ps-5.txt")
+    captured = table.rstrip("\n") + "\n\nnote: 5 tasks on 3 nodes\n"
+    header, first = table.splitlines()[:2]
+    drifted = first.replace("Running", "Preparing", 1)
+    assert drifted != first
+    updated = reconcile(f"{header}\n{drifted}\n...\n", captured)
+    assert "note:" not in updated and updated.rstrip("\n").endswith("...")
+    assert updated.count("...") == 1 and match(updated, captured).ok

@@ -332,3 +332,25 @@ def test_console_steps_may_show_a_prompt_that_is_not_run() -> None:
     assert step.command == "echo one\necho '$ two'"
     (plain,) = parse_text(text.replace("console", "sh"), Path("c.md")).steps
     assert plain.command.startswith("$ echo one")  # sh steps are run as written
+
+
+def test_a_step_has_one_digest_whatever_its_line_endings() -> None:
+    """Sybil and MkDocs read pages with universal newlines, report reads them byte-exact."""
+    lf = "```sh dojo\necho same\n# Result ==>\nsame\n```\n"
+    crlf = lf.replace("\n", "\r\n")
+    assert (
+        parse_text(crlf, Path("c.md")).steps[0].digest
+        == parse_text(lf, Path("c.md")).steps[0].digest
+    )
+    assert parse_text(lf.replace("same\n```", "other\n```"), Path("c.md")).steps[0].digest != (
+        parse_text(lf, Path("c.md")).steps[0].digest
+    )
+
+
+def test_comments_start_a_line_and_a_page_must_be_utf8(tmp_path: Path) -> None:
+    text = "Comments start with `<!--` in Markdown.\n\n```sh dojo\necho seen\n```\n"
+    assert [s.command for s in parse_text(text, Path("c.md")).steps] == ["echo seen"]
+    (tmp_path / "latin1.md").write_bytes(b"# T\n\ncaf\xe9\n")
+    with pytest.raises(PageError, match="not UTF-8") as caught:
+        parse_page(tmp_path / "latin1.md")
+    assert caught.value.line == 3

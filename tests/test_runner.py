@@ -184,3 +184,16 @@ def test_an_updated_step_is_recorded_as_rewritten_not_stale(tmp_path: Path) -> N
     judged = page_freshness(parse_page(page), record)
     assert [o.status for o in judged.outcomes] == ["passed", "passed"]
     assert record.steps[0].expected == "new\n"
+
+
+def test_a_step_whose_update_lengthens_its_fences_is_not_stale(tmp_path: Path) -> None:
+    from dojo_exec.freshness import page_freshness
+    from dojo_exec.page import parse_page
+    from dojo_exec.update import PendingUpdates
+
+    page = tmp_path / "fence.md"
+    page.write_text("````sh dojo\nprintf 'a\\n```\\nb\\n'\n````\n\n```\n# Result ==>\nold\n```\n")
+    updates = PendingUpdates()
+    (record,) = run_pages([page], None, docs_root=tmp_path, driver="none", updates=updates)
+    assert updates.write() and "````\n# Result ==>\na\n```\nb\n````" in page.read_text()
+    assert [o.status for o in page_freshness(parse_page(page), record).outcomes] == ["passed"]
