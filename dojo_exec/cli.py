@@ -121,22 +121,39 @@ def down(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pytest(pages: Sequence[str], extra: Sequence[str]) -> int:
+def _pytest(args: argparse.Namespace, *options: str) -> int:
     import pytest
 
+    extra = list(args.pytest_args)
+    parallel = any(arg == "-n" or arg.startswith(("-n", "--numprocesses")) for arg in extra)
+    if parallel and not any(arg.startswith("--dist") for arg in extra):
+        # a page's steps share one shell: each page must stay on one worker, or its
+        # transcript is never recorded
+        extra += ["--dist", "loadfile"]
     return int(
-        pytest.main(["-p", "no:cacheprovider", "--dojo-collect", *(pages or ["docs"]), *extra])
+        pytest.main(
+            [
+                "-p",
+                "no:cacheprovider",
+                "--dojo-collect",
+                "--dojo-transcripts",
+                args.transcripts,
+                "--dojo-docs-root",
+                args.docs_root,
+                *options,
+                *(args.pages or ["docs"]),
+                *extra,
+            ]
+        )
     )
 
 
 def verify(args: argparse.Namespace) -> int:
-    return _pytest(args.pages, ["--dojo-transcripts", args.transcripts, *args.pytest_args])
+    return _pytest(args)
 
 
 def update(args: argparse.Namespace) -> int:
-    return _pytest(
-        args.pages, ["--dojo-update", "--dojo-transcripts", args.transcripts, *args.pytest_args]
-    )
+    return _pytest(args, "--dojo-update")
 
 
 def _page_files(targets: Sequence[str]) -> list[Path]:
@@ -201,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=f"{name} pages (pytest arguments after --)")
         sub.add_argument("pages", nargs="*")
         sub.add_argument("--transcripts", default="transcripts")
+        sub.add_argument("--docs-root", default="docs", help="pages are named relative to it")
         sub.set_defaults(run=run, pytest_args=[])
     shown = commands.add_parser("report", help="pages against their latest recorded runs")
     shown.add_argument("pages", nargs="*", help="pages or folders (default: docs)")

@@ -30,6 +30,7 @@ SHELL_LANGUAGES = frozenset({"sh", "bash", "shell", "console", "shell-session"})
 PROMPT_LANGUAGES = frozenset({"console", "shell-session"})
 """Languages whose commands may show a ``$ `` prompt, which is not part of the command."""
 _PROMPT = re.compile(r"^[ \t]*\$(?: |$)")
+_CONTINUATION = re.compile(r"^[ \t]*>(?: |$)")
 RESULT_MARKER = "# Result ==>"
 DEFAULT_TIMEOUT = 120.0
 
@@ -402,6 +403,33 @@ def _line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
+def _without_prompts(command: str, path: Path, line: int) -> str:
+    """A console step's command without its ``$ `` prompts and ``> `` continuation prompts.
+
+    A line with neither (once one line has a prompt) would be output shown in the command:
+    an error, since output belongs after the Result marker.
+    """
+    lines = command.split("\n")
+    if not any(_PROMPT.match(text) for text in lines):
+        return command
+    kept: list[str] = []
+    for number, text in enumerate(lines, start=line + 1):
+        if _PROMPT.match(text):
+            kept.append(_PROMPT.sub("", text))
+        elif _CONTINUATION.match(text) and kept:
+            kept.append(_CONTINUATION.sub("", text))
+        elif not text.strip():
+            kept.append("")
+        else:
+            raise PageError(
+                path,
+                number,
+                f"console step: {text.strip()!r} has no '$ ' prompt; "
+                f"output belongs after {RESULT_MARKER!r}",
+            )
+    return "\n".join(kept)
+
+
 def _split_info(info: str, path: Path, line: int) -> list[str]:
     try:
         return shlex.split(info)
@@ -489,7 +517,7 @@ def parse_text(text: str, path: Path | str) -> Page:
                 result_indent = following.indent
                 end = following.end
         if language in PROMPT_LANGUAGES:  # `$ docker node ls`: the prompt is not typed
-            command = "\n".join(_PROMPT.sub("", line) for line in command.split("\n"))
+            command = _without_prompts(command, path, fence.line)
         if not command.strip():
             raise PageError(path, fence.line, "dojo step with no command")
         steps.append(

@@ -131,9 +131,12 @@ def render(
     return "\n".join(lines)
 
 
+NOTICE_PREFIX = "[dojo-exec: "
+
+
 def truncation_notice(written: int, kept_lines: int) -> str:
     """The first line of a truncated output: how much was written, how much is kept."""
-    return f"[dojo-exec: {_size(written)} of output, only the last {kept_lines} lines kept]"
+    return f"{NOTICE_PREFIX}{_size(written)} of output, only the last {kept_lines} lines kept]"
 
 
 def _tail(data: bytes, *, cut: bool, rows: int) -> bytes:

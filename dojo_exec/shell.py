@@ -80,6 +80,11 @@ _POLL = 0.25  # seconds between liveness checks while waiting for output
 _SENTINEL_ROOM = 64  # bytes held back while reading, in case a sentinel is split across reads
 
 
+PAGERS = ("PAGER", "GIT_PAGER", "SYSTEMD_PAGER", "MANPAGER")
+"""Pager variables set to ``cat`` (unless the page's environment sets them): a pager would
+wait for keys no one presses, and the step would only end at its timeout."""
+
+
 @dataclass(frozen=True)
 class StepRun:
     """The outcome of one step."""
@@ -162,6 +167,8 @@ class Shell:
         env = {**self.env, "TERM": self.term}
         for var in ("PROMPT_COMMAND", "PS0", "PS1", "PS2", "BASH_ENV", "ENV", "HISTFILE"):
             env.pop(var, None)
+        for var in PAGERS:  # no one is there to page through `git log` or `systemctl status`
+            env.setdefault(var, "cat")
         self._child = pexpect.spawn(
             "bash",
             ["--noprofile", "--norc", "--noediting", "-i"],

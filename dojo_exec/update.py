@@ -23,6 +23,7 @@ from typing import Any
 
 from dojo_exec.matching import MatchOptions, reconcile
 from dojo_exec.page import PageError, Step, display_path
+from dojo_exec.screen import NOTICE_PREFIX
 
 _LINE = re.compile(r"[^\r\n]*(\r\n|\r|\n|$)")
 _FENCE_RUN = re.compile(r" *(?P<fence>`{3,}|~{3,})")
@@ -55,6 +56,14 @@ def promise_edits(step: Step, captured: str) -> list[Edit]:
     """
     if step.expected is None or step.result_span is None:
         return []
+    first = captured.lstrip("\n").split("\n", 1)[0]
+    if first.startswith(NOTICE_PREFIX):  # the runner's notice is not the command's output
+        raise PageError(
+            step.path,
+            step.line,
+            f"output too long to promise ({first[len(NOTICE_PREFIX) : -1]}); "
+            "promise not updated (promise its last lines after a `...` line by hand)",
+        )
     expected = universal(step.expected)  # a page parsed byte-exact may have CRLF lines
     new_promise = reconcile(expected, captured, match_options(step))
     if new_promise == expected:

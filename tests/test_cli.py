@@ -81,3 +81,26 @@ def test_report_names_a_malformed_page_by_file_and_line(tmp_path: Path) -> None:
     result = dojo_exec(tmp_path, "report", "bad.md")
     assert result.returncode == 2
     assert "bad.md:3:" in result.stderr
+
+
+def test_verify_with_workers_keeps_each_page_on_one_worker(tmp_path: Path) -> None:
+    """``-n 2`` alone would spread a page's steps over workers and record no transcript."""
+    pages = tmp_path / "pages"
+    (pages / "sub").mkdir(parents=True)
+    two_steps = PAGE + "\n```sh dojo\necho more\n# Result ==>\nmore\n```\n"
+    for name in ("a.md", "b.md", "sub/c.md"):
+        (pages / name).write_text(two_steps)
+    result = dojo_exec(
+        tmp_path,
+        *("verify", "pages", "--docs-root", "pages", "--transcripts", "runs"),
+        *("--", "--dojo-driver", "none", "-n", "2"),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    recorded = sorted(
+        p.relative_to(tmp_path / "runs").as_posix() for p in (tmp_path / "runs").rglob("*.json")
+    )
+    assert recorded == ["a.md.json", "b.md.json", "sub/c.md.json"]  # named relative to pages/
+    report = dojo_exec(
+        tmp_path, "report", "pages", "--docs-root", "pages", "--transcripts", "runs", "--fail"
+    )
+    assert report.returncode == 0, report.stdout

@@ -354,3 +354,14 @@ def test_comments_start_a_line_and_a_page_must_be_utf8(tmp_path: Path) -> None:
     with pytest.raises(PageError, match="not UTF-8") as caught:
         parse_page(tmp_path / "latin1.md")
     assert caught.value.line == 3
+
+
+def test_console_continuations_and_stray_output_lines() -> None:
+    text = "```console dojo\n$ echo four \\\n> five\n# Result ==>\nfour five\n```\n"
+    (step,) = parse_text(text, Path("c.md")).steps
+    assert step.command == "echo four \\\nfive"
+    with pytest.raises(PageError, match="'six' has no '\\$ ' prompt") as caught:
+        parse_text("```console dojo\n$ echo six\nsix\n```\n", Path("c.md"))
+    assert caught.value.line == 3
+    (plain,) = parse_text("```console dojo\necho no prompts\n```\n", Path("c.md")).steps
+    assert plain.command == "echo no prompts"

@@ -341,3 +341,11 @@ def test_a_long_line_like_service_ps_no_trunc_is_not_wrapped() -> None:
     with Shell() as shell:
         run = shell.run(f"echo '{line}'", 10)
     assert run.output.strip() == line
+
+
+def test_pagers_do_not_wait_for_keys() -> None:
+    with Shell() as shell:
+        run = shell.run('echo "$PAGER $GIT_PAGER $SYSTEMD_PAGER"; printf "a\\nb\\n" | ${PAGER}', 10)
+    assert run.output.strip().splitlines() == ["cat cat cat", "a", "b"]
+    with Shell(env={**os.environ, "PAGER": "more"}) as shell:  # a page's own choice is kept
+        assert shell.run('echo "$PAGER"', 10).output.strip() == "more"

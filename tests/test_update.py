@@ -265,3 +265,18 @@ def test_new_promise_lines_end_as_the_line_before_them(tmp_path: Path, read: str
     crlf_block = text.replace("# Result ==>\n\nold\n", "# Result ==>\r\n\r\nold\r\n")
     updated = updated_bytes(tmp_path / "mixed.md", crlf_block, ["new\nline\n"], read)
     assert updated == crlf_block.replace("old\r\n", "new\r\nline\r\n").encode()
+
+
+def test_a_truncated_capture_is_never_written_into_a_page() -> None:
+    """The runner's notice on an over-long output is not the command's output."""
+    from dojo_exec.screen import truncation_notice
+
+    text = "```sh dojo\nseq 1 300000\n# Result ==>\n1\n```\n"
+    (step,) = parse_text(text, "long.md").steps
+    captured = truncation_notice(2_300_000, 3) + "\n299998\n299999\n300000\n"
+    with pytest.raises(PageError, match="output too long to promise") as caught:
+        promise_edits(step, captured)
+    assert caught.value.line == 1
+    pending = PendingUpdates()
+    assert pending.add(step, captured, text) is None
+    assert pending.refused and "long.md:1" in pending.refused[0]
