@@ -80,6 +80,18 @@ _POLL = 0.25  # seconds between liveness checks while waiting for output
 _SENTINEL_ROOM = 64  # bytes held back while reading, in case a sentinel is split across reads
 
 
+_STATUS = "__dojo_status"
+_FLAGS = "__dojo_flags"
+_XTRACE_BACK = (
+    f"{{ [[ ${_FLAGS} == *x* ]] && set -x; "
+    f'[[ ${_FLAGS} == *e* ]] || __dojo_return "${_STATUS}"; }} 2>/dev/null\n'
+)
+"""First line of every step's file: ``set -x`` again if a step had set it (its own trace
+hidden), so that a trace shows the step's commands and none of the runner's; then ``$?``
+is the previous step's status again (``__dojo_return``, defined at start, sets it without a
+subshell). Under ``set -e`` it is left at 0, which is what a step can see there anyway:
+a non-zero status would have ended the shell (and setting one would now)."""
+
 PAGERS = ("PAGER", "GIT_PAGER", "SYSTEMD_PAGER", "MANPAGER")
 """Pager variables set to ``cat`` (unless the page's environment sets them): a pager would
 wait for keys no one presses, and the step would only end at its timeout."""
@@ -182,9 +194,16 @@ class Shell:
         self._child.delaybeforesend = None  # pexpect sleeps 50 ms before each send by default
         setup = (
             "stty -echo; unset HISTFILE MAILCHECK; set +o history; "
+            "__dojo_return() { return $1; }; "
             # The prompt is cleared on every prompt too: a step may set PS1 (venv activate).
-            f'PROMPT_COMMAND=\'printf "\\036%s:%s\\036" {self._token} "$?"; PS1= PS2= PS0=\'; '
-            "PS1=; PS2=; PS0=\n"
+            # xtrace (`set -x`) is paused while the runner's plumbing runs, in a group whose
+            # own trace goes nowhere; the next step's file turns it back on (see run()).
+            f"PROMPT_COMMAND='{{ {_STATUS}=$? {_FLAGS}=$-; set +x; }} 2>/dev/null; "
+            f'printf "\\036%s:%s\\036" {self._token} "${_STATUS}"; PS1= PS2= PS0=\'; '
+            # Steps are sourced, one level deeper than typed commands: a trace would read
+            # `++ cmd`. PS4's first character is repeated per level: a carriage return,
+            # invisible on the screen, leaves `+ cmd` as a terminal shows it.
+            "PS1=; PS2=; PS0=; PS4=$'\\r+ '\n"
         )
         self._child.send(setup.encode())
         status, _ = self._read_until_prompt(time.monotonic() + self.start_timeout, _Tail())
@@ -238,7 +257,7 @@ class Shell:
             raise ShellDied(f"{self.name}: the shell is dead")
         self._steps += 1
         script = self._tmpdir / "step.sh"
-        script.write_text(command if command.endswith("\n") else command + "\n")
+        script.write_text(_XTRACE_BACK + (command if command.endswith("\n") else command + "\n"))
         started = time.monotonic()
         self._send(f". {shlex.quote(str(script))}\n".encode())
         out = _Tail()

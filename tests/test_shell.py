@@ -349,3 +349,23 @@ def test_pagers_do_not_wait_for_keys() -> None:
     assert run.output.strip().splitlines() == ["cat cat cat", "a", "b"]
     with Shell(env={**os.environ, "PAGER": "more"}) as shell:  # a page's own choice is kept
         assert shell.run('echo "$PAGER"', 10).output.strip() == "more"
+
+
+def test_a_trace_shows_the_steps_commands_as_a_terminal_does_and_none_of_the_runners() -> None:
+    with Shell() as shell:
+        shell.run("set -x", 10)
+        traced = shell.run("echo next", 10)
+        shell.run("(exit 3)", 10)
+        status = shell.run('echo "status=$?"', 10)
+        shell.run("set +x", 10)
+        quiet = shell.run("echo quiet", 10)
+    assert traced.output.strip().splitlines() == ["+ echo next", "next"]
+    assert status.output.strip().splitlines() == ["+ echo status=3", "status=3"]
+    assert quiet.output.strip() == "quiet"
+
+
+def test_set_e_survives_the_runner_between_steps() -> None:
+    with Shell() as shell:
+        shell.run("set -e", 10)
+        assert shell.run("echo still here", 10).output.strip() == "still here"
+        assert shell.alive
