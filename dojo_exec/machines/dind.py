@@ -38,6 +38,7 @@ from dojo_exec.machines.driver import (
     MachineError,
     State,
 )
+from dojo_exec.machines.host_lock import shared_services_in_use
 from dojo_exec.machines.labels import (
     LABEL_CLUSTER,
     LABEL_MACHINE,
@@ -301,7 +302,8 @@ class DindDriver:
         record.suite = self.suite or ""
         version = cgroup_version(self.client)
         options, env = run_options(version, self.cluster, record.name)
-        with certs.file_lock(lock_path(f"cluster-{self.cluster}")):
+        # the shared services (mirror) stay until this node exists: see host_lock
+        with certs.file_lock(lock_path(f"cluster-{self.cluster}")), shared_services_in_use():
             network = self._ensure_network()
             if not record.registry_mirrors:
                 record.registry_mirrors = self._mirror(network)
