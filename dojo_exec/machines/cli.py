@@ -499,9 +499,26 @@ def cmd_rm(ctx: Context, argv: list[str]) -> int:
                 err(stderr.rstrip("\n"))
             if stdout:
                 out(stdout)
+    _release_shared_services(ctx)
     if errors and not args.force:
         raise MachineError("\n".join(errors))
     return 0
+
+
+def _release_shared_services(ctx: Context) -> None:
+    """After ``rm``: the shared services (mirror) go if no machine of any run is left.
+
+    A failure here is reported on stderr and does not fail ``rm`` (its machines are gone);
+    ``dojo-machine down --all`` removes what is left.
+    """
+    import docker.errors
+
+    from dojo_exec.machines.teardown import release_shared_services
+
+    try:
+        release_shared_services(ctx.driver.client)
+    except (MachineError, docker.errors.DockerException) as error:
+        err(f"could not remove the shared services: {error}")
 
 
 def cmd_ssh(ctx: Context, argv: list[str]) -> int:

@@ -3,6 +3,11 @@
 Containers, volumes and the network of a cluster carry ``dojo.cluster=<cluster>`` from the moment
 they exist; a node container also names its store (``dojo.store``), so the machine directories are
 found even when ``$MACHINE_STORAGE_PATH`` differs from the one at creation.
+
+Shared service containers (see :data:`SHARED_ROLES`) serve every cluster: whatever removes
+machines (``rm``, ``rm -f``, ``kill`` then ``rm``, ``down``) calls :func:`release_shared_services`
+afterwards, which removes them once no node of any run is left, under the host-wide lock of
+:mod:`.host_lock` so that a ``create`` starting in another cluster never loses them. Images stay.
 """
 
 from __future__ import annotations
@@ -17,8 +22,22 @@ import docker.errors
 
 from dojo_exec.machines.dind import LABEL_STORE, _remove_cgroup_parent, remove_network
 from dojo_exec.machines.driver import MachineError
-from dojo_exec.machines.labels import LABEL_CLUSTER, LABEL_MANAGED, LABEL_ROLE, LABEL_RUN, ROLE_NODE
+from dojo_exec.machines.host_lock import shared_services_exclusive
+from dojo_exec.machines.labels import (
+    LABEL_CLUSTER,
+    LABEL_MANAGED,
+    LABEL_ROLE,
+    LABEL_RUN,
+    ROLE_MIRROR,
+    ROLE_NODE,
+)
 from dojo_exec.machines.store import Store
+
+SHARED_ROLES: tuple[str, ...] = (ROLE_MIRROR,)
+"""Roles of the shared service containers: one per engine, named ``dojo-<role>``, labelled
+``dojo.managed=1 dojo.role=<role>``, no ``dojo.cluster``. Their labelled volumes, and networks
+labelled with their role and named ``dojo-<role>[-…]`` (no cluster), go with them. A new shared
+service adds its role here."""
 
 
 def _filter(cluster: str | None) -> dict[str, str]:
@@ -50,9 +69,16 @@ def _machine_dirs(stores: Iterable[Store], cluster: str | None) -> list[tuple[St
 
 
 def remove_cluster(
-    client: docker.DockerClient, cluster: str, stores: Sequence[Store] | None = None
+    client: docker.DockerClient,
+    cluster: str,
+    stores: Sequence[Store] | None = None,
+    *,
+    release: bool = True,
 ) -> list[str]:
-    """Remove the containers, volumes, network and machine directories of ``cluster``."""
+    """Remove the containers, volumes, network and machine directories of ``cluster``.
+
+    With ``release``, then the shared services if no node of any run is left.
+    """
     removed: list[str] = []
     containers = client.containers.list(all=True, ignore_removed=True, filters=_filter(cluster))
     store_paths = [c.labels.get(LABEL_STORE, "") for c in containers]
@@ -75,6 +101,8 @@ def remove_cluster(
     for store, name in _machine_dirs(_stores(stores, store_paths), cluster):
         store.remove(name)
         removed.append(f"machine {store.machine_dir(name)}")
+    if release:
+        removed += release_shared_services(client)
     return removed
 
 
@@ -92,12 +120,9 @@ def remove_all(client: docker.DockerClient, stores: Sequence[Store] | None = Non
     for network in client.networks.list(filters=_filter(None)):
         clusters.add((network.attrs.get("Labels") or {}).get(LABEL_CLUSTER, ""))
     for cluster in sorted(clusters - {""}):
-        removed += remove_cluster(client, cluster, stores)
-    with contextlib.suppress(ImportError):
-        from dojo_exec.machines.mirror import remove_mirror
-
-        remove_mirror(client)
-        removed.append("registry mirror")
+        removed += remove_cluster(client, cluster, stores, release=False)
+    with shared_services_exclusive():  # no create in another process is past its services
+        removed += _remove_shared_services(client)
     for container in client.containers.list(all=True, ignore_removed=True, filters=_filter(None)):
         with contextlib.suppress(docker.errors.NotFound):
             container.remove(force=True, v=True)
@@ -162,13 +187,76 @@ def remove_run(
         clusters.add((network.attrs.get("Labels") or {}).get(LABEL_CLUSTER, ""))
     removed: list[str] = []
     for cluster in sorted(clusters - {""}):
-        removed += remove_cluster(client, cluster, stores)
-    others = client.containers.list(
-        all=True, ignore_removed=True, filters={"label": f"{LABEL_ROLE}={ROLE_NODE}"}
-    )
-    if not others:
-        from dojo_exec.machines.mirror import remove_mirror
+        removed += remove_cluster(client, cluster, stores, release=False)
+    return removed + release_shared_services(client)
 
-        remove_mirror(client)
-        removed.append("registry mirror")
+
+def shared_service_containers(
+    client: docker.DockerClient,
+) -> list[docker.models.containers.Container]:
+    """The shared service containers (see :data:`SHARED_ROLES`) on the engine."""
+    found = []
+    for role in SHARED_ROLES:
+        for container in client.containers.list(
+            all=True, ignore_removed=True, filters={"label": f"{LABEL_ROLE}={role}"}
+        ):
+            labels = container.labels
+            if (
+                container.name == f"dojo-{role}"
+                and labels.get(LABEL_MANAGED) == "1"
+                and LABEL_CLUSTER not in labels
+            ):
+                found.append(container)
+    return found
+
+
+def _remove_shared_services(client: docker.DockerClient) -> list[str]:
+    """Remove the shared service containers, their labelled volumes and their role's networks."""
+    removed: list[str] = []
+    for container in shared_service_containers(client):
+        volumes = [
+            str(mount["Name"])
+            for mount in container.attrs.get("Mounts") or []
+            if mount.get("Type") == "volume" and mount.get("Name")
+        ]
+        try:
+            container.remove(force=True)
+        except docker.errors.NotFound:
+            continue
+        except docker.errors.APIError as error:
+            if error.status_code != 409:  # 409: its removal is already in progress
+                raise
+        removed.append(f"container {container.name}")
+        for name in volumes:
+            with contextlib.suppress(docker.errors.NotFound):
+                volume = client.volumes.get(name)
+                if (volume.attrs.get("Labels") or {}).get(LABEL_MANAGED) == "1":
+                    volume.remove(force=True)
+                    removed.append(f"volume {name}")
+    for role in SHARED_ROLES:
+        for network in client.networks.list(filters={"label": f"{LABEL_ROLE}={role}"}):
+            name = str(network.name)
+            own = name == f"dojo-{role}" or name.startswith(f"dojo-{role}-")
+            if (
+                own
+                and LABEL_CLUSTER not in (network.attrs.get("Labels") or {})
+                and remove_network(client, name)
+            ):
+                removed.append(f"network {name}")
     return removed
+
+
+def release_shared_services(client: docker.DockerClient) -> list[str]:
+    """Remove the shared services if no node of any run is left; what was removed.
+
+    Holds the host-wide lock from counting the nodes to removing the services, so a ``create``
+    of another cluster (which holds it from ensuring the services until its node exists) either
+    sees them removed and starts them again, or has its node counted here.
+    """
+    with shared_services_exclusive():
+        nodes = client.api.containers(  # no per-container inspect: races with rm
+            all=True, filters={"label": f"{LABEL_ROLE}={ROLE_NODE}"}
+        )
+        if nodes:
+            return []
+        return _remove_shared_services(client)
