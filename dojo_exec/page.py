@@ -1,16 +1,24 @@
 """Markdown page → Steps: the one parser of the page format.
 
-A step is a fenced shell block whose info string carries the ``dojo`` tag::
+A step is a fenced shell block whose info string carries the ``dojo`` tag.  Its commands
+and promises are written in one of two ways:
 
-    ```sh dojo timeout=60 wait=30 exit=1 check="no rows where NODE = manager1"
-    docker service ps helloworld
-    # Result ==>
-    ID   NAME   ...
-    ```
+* a script (``sh``/``bash``/``shell``) whose promised output follows a ``# Result ==>``
+  line, inside the block (inline form) or as the first line of the next block (block form)::
 
-GitHub renders the block as ``sh`` and ignores the rest of the info string; the site
-replaces the block.  The promised output follows a ``# Result ==>`` line either inside
-the block (inline form) or as the first line of the next fenced block (block form).
+      ```sh dojo timeout=60 wait=30 check="no rows where NODE = manager1"
+      docker service ps helloworld
+      # Result ==>
+      ID   NAME   ...
+      ```
+
+* a console session (:mod:`dojo_exec.console`), as tutorials show a terminal: prompt lines
+  are commands, the lines after each are its promise; ``[manager1]$`` runs on ``manager1``.
+  ``console`` and ``shell-session`` blocks are read so, and so is a script block whose first
+  line starts with a prompt.
+
+The lexing of fences is :mod:`dojo_exec.fences`, the options :mod:`dojo_exec.options`, the
+prompts :mod:`dojo_exec.prompts`; this module builds steps and pages and orders prerequisites.
 """
 
 from __future__ import annotations
@@ -24,67 +32,35 @@ from typing import Literal
 
 import yaml
 
+from dojo_exec.console import SessionCommand, SourceLine, parse_session, starts_with_prompt
+from dojo_exec.fences import Fence, _split, _split_keepends, iter_fences
+from dojo_exec.locations import PageError, display_path
+from dojo_exec.options import DEFAULT_TIMEOUT, OPTION_HELP, StepOptions, parse_options
+from dojo_exec.prompts import PromptError, Prompts
+from dojo_exec.settings import project_prompts
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "OPTION_HELP",
+    "TAG",
+    "Command",
+    "Page",
+    "PageError",
+    "Step",
+    "StepOptions",
+    "display_path",
+    "first_h1",
+    "parse_page",
+    "parse_text",
+    "resolve_order",
+    "source_digest",
+]
+
 TAG = "dojo"
-BOM = "\ufeff"
 SHELL_LANGUAGES = frozenset({"sh", "bash", "shell", "console", "shell-session"})
 PROMPT_LANGUAGES = frozenset({"console", "shell-session"})
-"""Languages whose commands may show a ``$ `` prompt, which is not part of the command."""
-_PROMPT = re.compile(r"^[ \t]*\$(?: |$)")
-_CONTINUATION = re.compile(r"^[ \t]*>(?: |$)")
+"""Languages whose blocks are console sessions (prompt lines and their output)."""
 RESULT_MARKER = "# Result ==>"
-DEFAULT_TIMEOUT = 120.0
-
-# Fences may be indented (nested in list items, as pymdownx.superfences allows).
-_FENCE_OPEN = re.compile(r"^(?P<indent> *)(?P<fence>`{3,}|~{3,})(?P<info>[^`\n]*)$")
-_DURATION = re.compile(r"^(?P<value>\d+(?:\.\d+)?)(?P<unit>ms|s|m|h)?$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
-
-
-def display_path(path: Path) -> str:
-    """A path relative to the working directory when it lies below it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-class PageError(Exception):
-    """Malformed page input, located at ``file:line``."""
-
-    def __init__(self, path: Path | str, line: int, message: str) -> None:
-        self.path = Path(path)
-        self.line = line
-        self.message = message
-        super().__init__(f"{display_path(self.path)}:{line}: {message}")
-
-
-@dataclass(frozen=True)
-class StepOptions:
-    """Per-step options written in the fence's info string."""
-
-    timeout: float = DEFAULT_TIMEOUT
-    wait: float | None = None  # re-run a read-only step until it matches, for at most this long
-    exit: int | None = 0  # expected exit status; None accepts any status
-    hidden: bool = False  # run, but not shown on the site
-    skip: str | None = None  # not run; the reason is shown
-    checks: tuple[str, ...] = ()  # semantic checks evaluated on the captured table
-    ordered: bool = False  # table rows must come in the promised order
-    versions: bool = False  # Docker version strings match any version
-    stop_on_failure: bool = False  # a failure of this step stops the page
-
-
-OPTION_HELP = {
-    "timeout": "timeout=DURATION  interrupt the step after this long (default 120s)",
-    "wait": "wait=DURATION     re-run until the output matches, for at most this long "
-    "(read-only commands only)",
-    "exit": "exit=N|any        expected exit status (default 0)",
-    "hidden": "hidden            run the step but do not show it on the site",
-    "skip": 'skip="REASON"     do not run the step; the reason is shown',
-    "check": 'check="CHECK"     a semantic check on the captured table (repeatable)',
-    "ordered": "ordered           table rows must appear in the promised order",
-    "versions": "versions          Docker version strings match any version",
-    "stop": "stop              stop the page if this step fails",
-}
 
 
 def source_digest(source: str) -> str:
@@ -93,8 +69,26 @@ def source_digest(source: str) -> str:
 
 
 @dataclass(frozen=True)
+class Command:
+    """One command of a step, where it runs, and the output the page promises for it."""
+
+    text: str  # what is run (prompts and continuation prompts removed)
+    expected: str | None = None  # its promise, None when the page promises nothing
+    machine: str | None = None  # the machine its prompt names (``[manager1]$``), if any
+    prompt: str = ""  # the prompt as written ("" in a script block)
+    line: int = 0  # 1-based line of the command
+    result_span: tuple[int, int] | None = None  # offsets of its promise in the page
+    result_line: int | None = None  # 1-based line of the marker, or of the first output line
+
+
+@dataclass(frozen=True)
 class Step:
-    """One executable step of a page, located exactly in its source."""
+    """One executable step of a page, located exactly in its source.
+
+    ``commands`` run in order; ``command`` and ``expected`` are what a reader sees: for one
+    command its text and promise, for a console session of several the commands (one per
+    line, prompts removed: what a reader copies) and the session as the page shows it.
+    """
 
     path: Path
     line: int  # 1-based line of the opening fence
@@ -109,6 +103,23 @@ class Step:
     result_form: Literal["inline", "block"] | None = None
     result_indent: str = ""  # indentation of the promise's fence (kept by update)
     language: str = "sh"
+    commands: tuple[Command, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.commands:  # a step built by hand: one command, the step's own promise
+            one = Command(
+                self.command,
+                self.expected,
+                line=self.line,
+                result_span=self.result_span,
+                result_line=self.result_line,
+            )
+            object.__setattr__(self, "commands", (one,))
+
+    @property
+    def session(self) -> bool:
+        """Whether the step shows its commands with prompts (a console session)."""
+        return any(command.prompt for command in self.commands)
 
     @property
     def digest(self) -> str:
@@ -135,20 +146,6 @@ class Step:
 
 
 @dataclass(frozen=True)
-class Fence:
-    """A fenced block as found in the text."""
-
-    start: int  # offset of the opening fence line
-    end: int  # offset just after the closing fence line (newline included)
-    line: int  # 1-based line of the opening fence
-    info: str
-    body: str
-    body_start: int  # offset of the first body character
-    body_end: int  # offset of the closing fence line
-    indent: str
-
-
-@dataclass(frozen=True)
 class Page:
     """A parsed page: front matter, prerequisites and steps."""
 
@@ -166,70 +163,6 @@ class Page:
             return title
         heading = first_h1(self.text, self.path)
         return heading[2] if heading else self.path.stem
-
-
-def parse_duration(text: str, *, path: Path, line: int, option: str) -> float:
-    """``30``, ``30s``, ``1.5m``, ``500ms`` → seconds."""
-    match = _DURATION.match(text)
-    if not match:
-        raise PageError(path, line, f"option {option}={text!r}: expected a duration like 30s or 2m")
-    return float(match["value"]) * _UNITS[match["unit"]]
-
-
-def parse_options(tokens: list[str], *, path: Path, line: int) -> StepOptions:
-    """Info-string tokens after the tag → options; unknown or malformed ones are errors."""
-    values: dict[str, object] = {}
-    checks: list[str] = []
-    seen: set[str] = set()
-    for token in tokens:
-        key, sep, value = token.partition("=")
-        if key in seen and key != "check":
-            raise PageError(path, line, f"option {key} given twice")
-        seen.add(key)
-        if key in {"hidden", "ordered", "versions", "stop"}:
-            if sep:
-                raise PageError(path, line, f"option {key} takes no value (got {token!r})")
-            values["stop_on_failure" if key == "stop" else key] = True
-        elif key in {"timeout", "wait"}:
-            if not value:
-                raise PageError(path, line, f"option {key} needs a duration, e.g. {key}=30s")
-            values[key] = parse_duration(value, path=path, line=line, option=key)
-            if not values[key]:
-                raise PageError(path, line, f"option {key}={value}: must be more than 0")
-        elif key == "exit":
-            if value == "any":
-                values["exit"] = None
-            elif re.fullmatch(r"\d{1,3}", value):
-                if int(value) > 255:
-                    raise PageError(path, line, f"option exit={value}: an exit status is 0 to 255")
-                values["exit"] = int(value)
-            else:
-                raise PageError(path, line, f"option exit={value!r}: expected a number or 'any'")
-        elif key == "skip":
-            if not value.strip():
-                raise PageError(path, line, 'option skip needs a reason: skip="why"')
-            values["skip"] = value.strip()
-        elif key == "check":
-            if not value.strip():
-                raise PageError(path, line, 'option check needs a check: check="5 rows where ..."')
-            checks.append(value.strip())
-        else:
-            known = ", ".join(sorted(OPTION_HELP))
-            raise PageError(path, line, f"unknown option {token!r} (known options: {known})")
-    if checks:
-        _validate_checks(checks, path=path, line=line)
-    return StepOptions(checks=tuple(checks), **values)  # type: ignore[arg-type]
-
-
-def _validate_checks(checks: list[str], *, path: Path, line: int) -> None:
-    """Reject checks that do not parse, at page-parse time."""
-    from dojo_exec.checks import CheckSyntaxError, parse_check
-
-    for check in checks:
-        try:
-            parse_check(check)
-        except CheckSyntaxError as error:
-            raise PageError(path, line, f"check {check!r}: {error}") from None
 
 
 _FRONT_MATTER = re.compile(
@@ -250,113 +183,6 @@ def split_front_matter(text: str) -> tuple[dict[str, object], int]:
     if not isinstance(meta, dict):
         return {}, 0
     return meta, match.end()
-
-
-_COMMENT_START = re.compile(r"^ {0,3}<!--")
-_CONTAINER = re.compile(
-    r"^[ \t]*(?:[-*+][ \t]|\d+[.)][ \t]|!!!|\?\?\?|===\+?[ \t]|<div\b[^>]*\bmarkdown\b)"
-)
-"""A line that opens a block whose content is indented: a list item, an admonition or a
-collapsible block, a content tab, an HTML block with ``markdown`` (its fences are real)."""
-
-
-def _width(indent: str) -> int:
-    return len(indent.expandtabs(4))
-
-
-def _in_container(previous: list[tuple[int, str]], indent: int) -> bool:
-    """Whether a fence indented by ``indent`` sits in a container, not in an indented code block.
-
-    ``previous`` holds (indent, line) of the non-blank lines before it that are outside fences
-    and comments; the nearest one indented less than the fence decides.
-    """
-    for width, line in reversed(previous):
-        if width < indent:
-            return bool(_CONTAINER.match(line))
-    return False
-
-
-def iter_fences(text: str, path: Path, start: int = 0) -> list[Fence]:
-    """All fenced blocks (``` or ~~~) from ``start``; an unterminated one is an error.
-
-    Like the site's Markdown, it sees no fence inside an HTML comment (``<!-- … -->``) or inside
-    an indented code block (a fence indented 4 spaces or more outside a list item, admonition,
-    content tab or ``markdown`` HTML block is an example of a fence, shown as text).
-    """
-    fences: list[Fence] = []
-    lines = _split_keepends(text)
-    offset = 0
-    index = 0
-    # advance to ``start``
-    while index < len(lines) and offset < start:
-        offset += len(lines[index])
-        index += 1
-    previous: list[tuple[int, str]] = []  # non-blank lines outside fences and comments
-    in_comment = False
-    while index < len(lines):
-        raw = lines[index]
-        line_no = index + 1
-        stripped = raw.rstrip("\n")
-        if index == 0:
-            stripped = stripped.removeprefix(BOM)
-        if in_comment:
-            in_comment = "-->" not in stripped
-            offset += len(raw)
-            index += 1
-            continue
-        match = _FENCE_OPEN.match(stripped)
-        if not match:
-            # an HTML comment block starts a line (``<!--`` in a sentence or a code span
-            # does not hide what follows, for the site's Markdown either)
-            opened = stripped.rfind("<!--") if _COMMENT_START.match(stripped) else -1
-            in_comment = opened >= 0 and "-->" not in stripped[opened + 4 :]
-            if stripped.strip():
-                previous.append(
-                    (_width(stripped[: len(stripped) - len(stripped.lstrip())]), stripped)
-                )
-            offset += len(raw)
-            index += 1
-            continue
-        fence = match["fence"]
-        indent = match["indent"]
-        if _width(indent) >= 4 and not _in_container(previous, _width(indent)):
-            # a line of an indented code block (an example of a fence): text, not a fence
-            previous.append((_width(indent), stripped))
-            offset += len(raw)
-            index += 1
-            continue
-        open_offset = offset
-        body_start = offset + len(raw)
-        close = re.compile(rf"^ *{re.escape(fence[0])}{{{len(fence)},}}\s*$")
-        offset = body_start
-        index += 1
-        body_parts: list[str] = []
-        closed = False
-        body_end = offset
-        while index < len(lines):
-            candidate = lines[index]
-            body_end = offset
-            offset += len(candidate)
-            index += 1
-            if close.match(candidate.rstrip("\n")):
-                closed = True
-                break
-            body_parts.append(_dedent(candidate, indent))
-        if not closed:
-            raise PageError(path, line_no, f"unterminated code fence {fence!r} (no closing fence)")
-        fences.append(
-            Fence(
-                start=open_offset,
-                end=offset,
-                line=line_no,
-                info=match["info"].strip(),
-                body="".join(body_parts),
-                body_start=body_start,
-                body_end=body_end,
-                indent=indent,
-            )
-        )
-    return fences
 
 
 _ATX_H1 = re.compile(r"^ {0,3}#(?!#)[ \t]+(?P<title>\S.*?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
@@ -380,54 +206,6 @@ def first_h1(text: str, path: Path) -> tuple[int, int, str] | None:
             title = re.sub(r"`+|\*\*", "", match["title"]).strip()
             return match.start(), match.end(), title
     return None
-
-
-def _dedent(line: str, indent: str) -> str:
-    return line[len(indent) :] if indent and line.startswith(indent) else line
-
-
-def _split_keepends(text: str) -> list[str]:
-    """Lines with their endings, split at ``\n`` only (``str.splitlines`` also splits at form
-    feeds and U+2028, which Markdown does not: line numbers would drift)."""
-    parts = text.split("\n")
-    lines = [part + "\n" for part in parts[:-1]]
-    return [*lines, parts[-1]] if parts[-1] else lines
-
-
-def _split(text: str) -> list[str]:
-    """Lines without their endings (``\n`` or ``\r\n``)."""
-    return [line.removesuffix("\n").removesuffix("\r") for line in _split_keepends(text)]
-
-
-def _line_of(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
-
-
-def _without_prompts(command: str, path: Path, line: int) -> str:
-    """A console step's command without its ``$ `` prompts and ``> `` continuation prompts.
-
-    A line with neither (once one line has a prompt) would be output shown in the command:
-    an error, since output belongs after the Result marker.
-    """
-    lines = command.split("\n")
-    if not any(_PROMPT.match(text) for text in lines):
-        return command
-    kept: list[str] = []
-    for number, text in enumerate(lines, start=line + 1):
-        if _PROMPT.match(text):
-            kept.append(_PROMPT.sub("", text))
-        elif _CONTINUATION.match(text) and kept:
-            kept.append(_CONTINUATION.sub("", text))
-        elif not text.strip():
-            kept.append("")
-        else:
-            raise PageError(
-                path,
-                number,
-                f"console step: {text.strip()!r} has no '$ ' prompt; "
-                f"output belongs after {RESULT_MARKER!r}",
-            )
-    return "\n".join(kept)
 
 
 def _split_info(info: str, path: Path, line: int) -> list[str]:
@@ -460,7 +238,10 @@ def parse_text(text: str, path: Path | str) -> Page:
     except (yaml.YAMLError, ValueError) as error:
         raise PageError(path, 1, f"malformed front matter: {error}") from None
     requires = _requires(meta, path)
-    fences = iter_fences(text, path, body_offset)
+    page_prompts = _page_prompts(meta, path)
+    examples: list[Fence] = []
+    fences = iter_fences(text, path, body_offset, examples)
+    _refuse_tagged_examples(examples, path)
     steps: list[Step] = []
     untagged: list[int] = []
     consumed: set[int] = set()
@@ -484,59 +265,22 @@ def parse_text(text: str, path: Path | str) -> Page:
             continue
         if language not in SHELL_LANGUAGES:
             raise PageError(
-                path, fence.line, f"dojo step in language {language!r}: use one of sh, bash, shell"
+                path,
+                fence.line,
+                f"dojo step in language {language!r}: use one of "
+                + ", ".join(sorted(SHELL_LANGUAGES)),
             )
         options = parse_options(tokens[2:], path=path, line=fence.line)
-        body_lines = _split(fence.body)
-        marker = next((i for i, ln in enumerate(body_lines) if ln.strip() == RESULT_MARKER), None)
-        expected: str | None = None
-        result_span: tuple[int, int] | None = None
-        result_line: int | None = None
-        form: Literal["inline", "block"] | None = None
-        result_indent = fence.indent
-        end = fence.end
-        if marker is not None:
-            command = "\n".join(body_lines[:marker])
-            expected, result_span = _promise_after_marker(text, fence, marker)
-            result_line = fence.line + 1 + marker
-            form = "inline"
-        else:
-            command = "\n".join(body_lines)
-            following = fences[number + 1] if number + 1 < len(fences) else None
-            if (
-                following is not None
-                and _is_result_block(following)
-                and not text[fence.end : following.start].strip()
-            ):
-                consumed.add(number + 1)
-                f_lines = _split(following.body)
-                f_marker = next(i for i, ln in enumerate(f_lines) if ln.strip() == RESULT_MARKER)
-                expected, result_span = _promise_after_marker(text, following, f_marker)
-                result_line = following.line + 1 + f_marker
-                form = "block"
-                result_indent = following.indent
-                end = following.end
-        if language in PROMPT_LANGUAGES:  # `$ docker node ls`: the prompt is not typed
-            command = _without_prompts(command, path, fence.line)
-        if not command.strip():
-            raise PageError(path, fence.line, "dojo step with no command")
-        steps.append(
-            Step(
-                path=path,
-                line=fence.line,
-                index=len(steps),
-                command=command.strip("\n"),
-                expected=expected,
-                options=options,
-                span=(fence.start, end),
-                source=text[fence.start : end],
-                result_span=result_span,
-                result_line=result_line,
-                result_form=form,
-                result_indent=result_indent,
-                language=language,
-            )
-        )
+        prompts = _prompts(page_prompts, options, path, fence.line)
+        following = fences[number + 1] if number + 1 < len(fences) else None
+        if following is not None and not (
+            _is_result_block(following) and not text[fence.end : following.start].strip()
+        ):
+            following = None
+        step = _step(text, path, fence, following, options, prompts, language, len(steps))
+        if step.result_form == "block":
+            consumed.add(number + 1)
+        steps.append(step)
     return Page(
         path=path,
         text=text,
@@ -545,6 +289,197 @@ def parse_text(text: str, path: Path | str) -> Page:
         steps=tuple(steps),
         untagged_shell_lines=tuple(untagged),
     )
+
+
+def _step(
+    text: str,
+    path: Path,
+    fence: Fence,
+    following: Fence | None,
+    options: StepOptions,
+    prompts: Prompts,
+    language: str,
+    index: int,
+) -> Step:
+    """The step of a tagged fence (and of the Result block after it, if any)."""
+    body_lines = _split(fence.body)
+    marker = next((i for i, ln in enumerate(body_lines) if ln.strip() == RESULT_MARKER), None)
+    lines = _source_lines(text, fence)
+    commands: list[Command]
+    form: Literal["inline", "block"] | None = None
+    result_indent = fence.indent
+    end = fence.end
+    if marker is None and following is None and _is_session(lines, prompts, language):
+        session = parse_session(lines, prompts, path)
+        if not session:
+            raise PageError(path, fence.line, "dojo step with no command")
+        commands = [_from_session(command) for command in session]
+        if any(command.expected is not None for command in commands):
+            form = "inline"
+    else:
+        expected: str | None = None
+        result_span: tuple[int, int] | None = None
+        result_line: int | None = None
+        command_lines = lines
+        if marker is not None:
+            command_lines = lines[:marker]
+            expected, result_span = _promise_after_marker(text, fence, marker)
+            result_line = fence.line + 1 + marker
+            form = "inline"
+        elif following is not None:
+            f_lines = _split(following.body)
+            f_marker = next(i for i, ln in enumerate(f_lines) if ln.strip() == RESULT_MARKER)
+            expected, result_span = _promise_after_marker(text, following, f_marker)
+            result_line = following.line + 1 + f_marker
+            form = "block"
+            result_indent = following.indent
+            end = following.end
+        script = _script(command_lines, prompts, language, path, fence.line)
+        commands = [
+            Command(
+                script.text,
+                expected,
+                script.machine,
+                script.prompt,
+                script.line,
+                result_span,
+                result_line,
+            )
+        ]
+    if not any(command.text.strip() for command in commands):
+        raise PageError(path, fence.line, "dojo step with no command")
+    one = commands[0] if len(commands) == 1 else None
+    return Step(
+        path=path,
+        line=fence.line,
+        index=index,
+        command=one.text if one else "\n".join(command.text for command in commands),
+        expected=one.expected if one else _session_promise(commands),
+        options=options,
+        span=(fence.start, end),
+        source=text[fence.start : end],
+        result_span=one.result_span if one else None,
+        result_line=one.result_line if one else None,
+        result_form=form,
+        result_indent=result_indent,
+        language=language,
+        commands=tuple(commands),
+    )
+
+
+def _from_session(command: SessionCommand) -> Command:
+    return Command(
+        text=command.text,
+        expected=command.expected,
+        machine=command.machine,
+        prompt=command.prompt,
+        line=command.line,
+        result_span=command.output_span,
+        result_line=command.output_line,
+    )
+
+
+def _script(
+    lines: list[SourceLine], prompts: Prompts, language: str, path: Path, line: int
+) -> Command:
+    """The command of a step whose promise follows ``# Result ==>``: one script.
+
+    Prompt lines there (``$ a`` / ``$ b``) are one script whose output is the one promise;
+    they must all run in the same place.
+    """
+    if _is_session(lines, prompts, language):
+        session = parse_session(lines, prompts, path)
+        stray = next((c for c in session if c.expected is not None), None)
+        if stray is not None and stray.output_line is not None:
+            shown = (stray.expected or "").strip().splitlines()[0]
+            raise PageError(
+                path,
+                stray.output_line,
+                f"console step: {shown!r} has no prompt; output belongs after {RESULT_MARKER!r}",
+            )
+        if session:
+            places = {command.machine for command in session}
+            if len(places) > 1:
+                raise PageError(
+                    path,
+                    line,
+                    f"one {RESULT_MARKER!r} for commands on different machines: leave the "
+                    "marker out and write each command's output after it",
+                )
+            return Command(
+                "\n".join(command.text for command in session),
+                machine=session[0].machine,
+                prompt=session[0].prompt,
+                line=session[0].line,
+            )
+    text = "\n".join(source.text for source in lines).strip("\n")
+    return Command(text, line=line + 1)
+
+
+def _is_session(lines: list[SourceLine], prompts: Prompts, language: str) -> bool:
+    """A console block with a prompt line, or a script block that starts with one."""
+    if language in PROMPT_LANGUAGES:
+        return any(prompts.match(line.text) for line in lines)
+    return starts_with_prompt(lines, prompts)
+
+
+def _session_promise(commands: list[Command]) -> str | None:
+    """A session's promise as the page shows it: each prompt, command and promised output."""
+    if all(command.expected is None for command in commands):
+        return None
+    shown: list[str] = []
+    for command in commands:
+        shown.append(command.prompt + command.text.replace("\n", "\n> ") + "\n")
+        if command.expected is not None:
+            shown.append(command.expected)
+    return "".join(shown)
+
+
+def _source_lines(text: str, fence: Fence) -> list[SourceLine]:
+    """The body lines of ``fence`` with their offsets in ``text``."""
+    lines: list[SourceLine] = []
+    offset = fence.body_start
+    for number, raw in enumerate(_split_keepends(text[fence.body_start : fence.body_end])):
+        content = raw.removesuffix("\n").removesuffix("\r")
+        if fence.indent and content.startswith(fence.indent):
+            content = content[len(fence.indent) :]
+        lines.append(SourceLine(content, offset, offset + len(raw), fence.line + 1 + number))
+        offset += len(raw)
+    return lines
+
+
+def _page_prompts(meta: dict[str, object], path: Path) -> tuple[str, ...]:
+    """Prompts the project's settings and the page's front matter (``prompts:``) add."""
+    raw = meta.get("prompts", [])
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise PageError(path, 2, "front matter 'prompts' must be a prompt or a list of them")
+    return (*raw, *project_prompts(path))
+
+
+def _prompts(extra: tuple[str, ...], options: StepOptions, path: Path, line: int) -> Prompts:
+    prompts = Prompts.with_extra((*options.prompts, *extra))
+    try:
+        prompts.validate()
+    except PromptError as error:
+        raise PageError(path, line, str(error)) from None
+    return prompts
+
+
+def _refuse_tagged_examples(examples: list[Fence], path: Path) -> None:
+    """A tagged fence that Markdown reads as an indented code block must not vanish silently."""
+    for example in examples:
+        tokens = example.info.split()
+        if len(tokens) > 1 and tokens[1] == TAG:
+            raise PageError(
+                path,
+                example.line,
+                f"this {TAG} step is indented {len(example.indent)} spaces outside a list item, "
+                "so Markdown reads it as an indented code block (text), not a step: indent it "
+                "under its list item (no blank-line-separated paragraph in between) or by fewer "
+                "than 4 spaces",
+            )
 
 
 def _requires(meta: dict[str, object], path: Path) -> tuple[Path, ...]:

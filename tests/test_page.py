@@ -254,11 +254,6 @@ def test_commented_out_and_indented_example_fences_are_not_steps() -> None:
         f"{FENCE}",
         "-->",
         "",
-        "An example, as an indented code block:",
-        "",
-        f"    {FENCE}sh dojo",
-        "    echo EXAMPLE",
-        "",
         f"{FENCE}sh dojo",
         "echo REAL",
         f"{FENCE}",
@@ -269,7 +264,22 @@ def test_commented_out_and_indented_example_fences_are_not_steps() -> None:
     )
     steps = parse_text(text, Path("c.md")).steps
     assert [s.command for s in steps] == ["echo REAL"]
-    assert steps[0].line == 14
+    assert steps[0].line == 9
+
+
+def test_a_tagged_fence_read_as_an_indented_code_block_is_an_error() -> None:
+    text = page(
+        "An example, as an indented code block:",
+        "",
+        f"    {FENCE}sh dojo",
+        "    echo EXAMPLE",
+        f"    {FENCE}",
+    )
+    with pytest.raises(PageError, match="indented code block") as caught:
+        parse_text(text, Path("c.md"))
+    assert caught.value.line == 3
+    untagged = text.replace("sh dojo", "sh")  # an example of a fence: text, not a step
+    assert parse_text(untagged, Path("c.md")).steps == ()
 
 
 def test_the_title_is_the_first_h1_outside_comments_and_code() -> None:
@@ -330,8 +340,11 @@ def test_console_steps_may_show_a_prompt_that_is_not_run() -> None:
     text = "```console dojo\n$ echo one\n$ echo '$ two'\n# Result ==>\none\n$ two\n```\n"
     (step,) = parse_text(text, Path("c.md")).steps
     assert step.command == "echo one\necho '$ two'"
-    (plain,) = parse_text(text.replace("console", "sh"), Path("c.md")).steps
-    assert plain.command.startswith("$ echo one")  # sh steps are run as written
+    # a script block whose first line starts with a prompt is read as a session too
+    (script,) = parse_text(text.replace("console", "sh"), Path("c.md")).steps
+    assert script.command == step.command
+    (plain,) = parse_text("```sh dojo\necho $ one\n```\n", Path("c.md")).steps
+    assert plain.command == "echo $ one"  # otherwise run as written
 
 
 def test_a_step_has_one_digest_whatever_its_line_endings() -> None:
@@ -360,8 +373,29 @@ def test_console_continuations_and_stray_output_lines() -> None:
     text = "```console dojo\n$ echo four \\\n> five\n# Result ==>\nfour five\n```\n"
     (step,) = parse_text(text, Path("c.md")).steps
     assert step.command == "echo four \\\nfive"
-    with pytest.raises(PageError, match="'six' has no '\\$ ' prompt") as caught:
-        parse_text("```console dojo\n$ echo six\nsix\n```\n", Path("c.md"))
+    with pytest.raises(PageError, match="'six' has no prompt; output belongs after") as caught:
+        parse_text("```console dojo\n$ echo six\nsix\n$ true\n# Result ==>\n```\n", "c.md")
     assert caught.value.line == 3
     (plain,) = parse_text("```console dojo\necho no prompts\n```\n", Path("c.md")).steps
     assert plain.command == "echo no prompts"
+
+
+@pytest.mark.parametrize("indent", ["   ", "    "])
+def test_steps_in_list_items_as_authors_indent_them(indent: str) -> None:
+    text = page(
+        "1. Open a terminal",
+        "on the manager:",  # a lazy continuation line of the item's paragraph
+        "",
+        f"{indent}{FENCE}console dojo",
+        f"{indent}$ docker node ls",
+        f"{indent}{FENCE}",
+        "",
+        "2. Then list the services:",
+        "",
+        f"{indent}{FENCE}sh dojo",
+        f"{indent}docker service ls",
+        f"{indent}{FENCE}",
+    )
+    steps = parse_text(text, Path("l.md")).steps
+    assert [s.command for s in steps] == ["docker node ls", "docker service ls"]
+    assert [s.indent for s in steps] == [indent, indent]

@@ -37,3 +37,5 @@ class DojoExecConfig(Config):
     stale = c.Choice(WARN_OR_IGNORE, default="warn")
     report_page = c.Type((str, bool), default="report.md")
     driver = c.Type(str, default="embedded")
+    # more console prompts, e.g. ["# "] (read by the page parser, see dojo_exec.settings)
+    prompts = c.ListOfItems(c.Type(str), default=[])
