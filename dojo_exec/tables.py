@@ -11,7 +11,10 @@ or more spaces, then one row per line, each cell starting at its column's positi
   and the ``\\_`` history rows of ``service ps``, whose NAME chunk starts one column late.
 * Cells are whitespace-trimmed; a history row's NAME cell is ``\\_ helloworld.3``.  The
   ``*`` marker after the current node's ID in ``node ls`` stays in the ID cell.
-* A line that is exactly ``...`` inside a table (promise side) marks elided rows.
+* A whole-line elision inside a table (promise side: ``...``, ``…``, ``[...]``, ``<snip>``,
+  see :mod:`dojo_exec.elisions`) marks elided rows; a captured table has none.  Cell and
+  row-end elisions (a cell ``...``, a row ending in ``...``) are cells like any other here:
+  the matcher gives them their meaning.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-ELLIPSIS = "..."
+from dojo_exec.elisions import ELLIPSIS as ELLIPSIS
+from dojo_exec.elisions import is_elision
+
 HISTORY_MARK = "\\_ "
 _NAME = re.compile(r"[A-Z][A-Z0-9]*(?: [A-Z0-9]+)*")
 _CHUNK = re.compile(r"\S+(?: \S+)*")
@@ -51,7 +56,7 @@ class Table:
     rows: tuple[Row, ...]
     start: int  # line index of the header
     end: int  # line index just after the table's last line
-    elided: tuple[int, ...] = ()  # positions (in ``rows``) before which ``...`` stood
+    elided: tuple[int, ...] = ()  # positions (in ``rows``) before which an elision stood
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -93,8 +98,14 @@ def split_row(line: str, columns: Sequence[Column]) -> tuple[str, ...]:
     return tuple(line[s[0][0] : s[-1][1]].strip() if s else "" for s in spans)
 
 
-def find_tables(lines: Sequence[str]) -> list[Table]:
-    """All tables in ``lines`` (already right-stripped), in order."""
+def find_tables(
+    lines: Sequence[str], elisions: bool = True, literal: frozenset[int] = frozenset()
+) -> list[Table]:
+    """All tables in ``lines`` (already right-stripped), in order.
+
+    ``elisions``: read whole-line elisions as elided rows (a promise), except the lines in
+    ``literal`` (escaped ones, already unescaped); else every line is a row (a capture).
+    """
     tables: list[Table] = []
     index = 0
     while index < len(lines):
@@ -102,17 +113,23 @@ def find_tables(lines: Sequence[str]) -> list[Table]:
         if columns is None:
             index += 1
             continue
-        table, index = _read_table(lines, index, columns)
+        table, index = _read_table(lines, index, columns, elisions, literal)
         tables.append(table)
     return tables
 
 
-def _read_table(lines: Sequence[str], start: int, columns: tuple[Column, ...]) -> tuple[Table, int]:
+def _read_table(
+    lines: Sequence[str],
+    start: int,
+    columns: tuple[Column, ...],
+    elisions: bool,
+    literal: frozenset[int],
+) -> tuple[Table, int]:
     rows: list[Row] = []
     elided: list[int] = []
     index = start + 1
     while index < len(lines) and lines[index].strip():
-        if lines[index].strip() == ELLIPSIS:
+        if elisions and is_elision(lines[index]) and index not in literal:
             elided.append(len(rows))
         else:
             rows.append(Row(split_row(lines[index], columns), index))

@@ -9,7 +9,16 @@ kind       recognised in a promise                     accepted in a capture
 =========  ==========================================  =================================
 token      ``SWMTKN-1-<alnum>-<alnum>``                same
 digest     ``sha256:<64 hex>``                         same
-timestamp  RFC 3339 ``2026-11-25T23:48:34.17Z``        same
+pem        a PEM block (``-----BEGIN CERTIFICATE-----``  same, any number of base64 lines
+           , base64 lines, ``-----END …-----``)
+timestamp  RFC 3339 ``2026-11-25T23:48:34.17Z``,       either form, any zone
+           ``…+00:00``; Go's ``2026-11-30 13:48:25.01
+           +0000 UTC`` (zone in any case)
+engine     engine ID of ``docker info``: 12 groups of  either form
+           4 ``[A-Z0-9]`` joined by ``:``, or a UUID
+           (``docker info`` 23+)
+key        40+ base64 chars mixing upper and lower     any 40+ base64 chars
+           case and digits (public keys)
 hex64      64 lowercase hex chars (full container ID)  same
 id25       25 chars of ``[a-z0-9]`` with ≥1 digit      any 25 chars of ``[a-z0-9]``
            and ≥1 letter (node/service/task IDs)
@@ -17,6 +26,12 @@ id12       12 chars of ``[a-z0-9]`` with ≥1 digit      any 12 chars of ``[a-z0
            and ≥1 letter (truncated IDs, 12-hex IDs)
 ip         dotted IPv4                                 same
 port       digits right after ``IP:``                  same
+size       ``23.47GiB``, ``1.953 GiB``, ``15.6MB``,   any size in those units
+           ``2.5kB``, ``512 B``, ``0B``
+kernel     any ``<digits>.<digits>…`` word right       any such word
+           after ``Kernel Version:``
+index      digits right after ``"Index":`` (raft       any digits
+           version numbers in inspect JSON)
 age        ``<duration> ago`` (``5 minutes ago``,      same
            ``about a minute ago``, ``less than a
            second ago``; any case)
@@ -34,9 +49,17 @@ random 12-character IDs have no digit (``(26/36)**12``) and stay literal in pros
 table column named ``ID``/``CONTAINER ID`` the digit rule is dropped (see
 :func:`scan` ``id_cell``), which covers the outputs that show truncated IDs.
 
-Identities (IDs, tokens, digests, IPs, ports) *bind*: the same promised literal must
-capture the same value everywhere, and two different literals must capture different
-values.  Ages, uptimes, timestamps and versions match freely.
+The other new shapes keep ordinary words literal by needing context or a rare mix: a
+kernel version only after ``Kernel Version:``, a raft index only after ``"Index":``, a size
+only as a number glued to (or one space before) a unit ``B``/``kB``/``MiB``/…, a key only
+as 40+ base64 characters mixing upper case, lower case and digits (a long path of such
+characters would be taken for a key).  A kernel version elsewhere (``uname -r``) stays
+literal.
+
+Identities (IDs, tokens, digests, PEM blocks, keys, engine IDs, IPs, ports) *bind*: the
+same promised literal must capture the same value everywhere, and two different literals
+must capture different values.  Ages, uptimes, timestamps, sizes, kernel versions, raft
+indexes and versions match freely.
 """
 
 from __future__ import annotations
@@ -51,6 +74,13 @@ _DURATION = (
     r"|an? (?:second|minute|hour|day|week|month|year)"
     r"|\d+ (?:second|minute|hour|day|week|month|year)s?)"
 )
+_RFC3339 = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)"
+_GO_TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [+-]\d{4} [A-Za-z]{1,5}"
+_ENGINE_ID = r"[A-Z0-9]{4}(?::[A-Z0-9]{4}){11}"
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_PEM = r"-----BEGIN [A-Z0-9 ]+-----(?:\s+[A-Za-z0-9+/=]+)*\s+-----END [A-Z0-9 ]+-----"
+_SIZE = r"\d+(?:\.\d+)? ?(?:[kKMGTPE]i?B|B)"
+_KEY = r"(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*[a-z])(?=[A-Za-z0-9+/]*\d)[A-Za-z0-9+/]{40,}={0,2}"
 _ALNUM_EDGE_L = r"(?<![A-Za-z0-9])"
 _ALNUM_EDGE_R = r"(?![A-Za-z0-9])"
 
@@ -58,19 +88,29 @@ _ALNUM_EDGE_R = r"(?![A-Za-z0-9])"
 ACCEPT: dict[str, str] = {
     "token": r"SWMTKN-1-[A-Za-z0-9]+-[A-Za-z0-9]+",
     "digest": r"sha256:[0-9a-f]{64}",
-    "timestamp": r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)",
+    "pem": _PEM,
+    "timestamp": _RFC3339 + "|" + _GO_TIME,
+    "engine": _ENGINE_ID + "|" + _UUID,
+    "key": r"[A-Za-z0-9+/]{40,}={0,2}",
     "hex64": r"[0-9a-f]{64}",
     "id25": r"[a-z0-9]{25}",
     "id12": r"[a-z0-9]{12}",
     "ip": r"(?:\d{1,3}\.){3}\d{1,3}",
     "port": r"\d{1,5}",
+    "size": _SIZE,
+    "kernel": r"\d+\.\d+[^\s]*",
+    "index": r"\d+",
     "age": _DURATION + r" ago",
     "uptime": _DURATION,
     "version": r"(?:go|v)?\d+\.\d+(?:\.\d+)?(?:[-+~][0-9A-Za-z.+~-]*)?",
 }
 
 #: kinds whose literals bind to one captured value (and injectively)
-BINDING_KINDS = frozenset({"token", "digest", "hex64", "id25", "id12", "ip", "port"})
+BINDING_KINDS = frozenset(
+    {"token", "digest", "pem", "engine", "key", "hex64", "id25", "id12", "ip", "port"}
+)
+CONTEXT_KINDS = frozenset({"kernel", "index"})
+"""Kinds recognised after a label; their match starts with the whitespace after it."""
 
 
 def _id(length: int) -> str:
@@ -83,11 +123,17 @@ def _id(length: int) -> str:
 _RECOGNISE = [
     ("token", ACCEPT["token"]),
     ("digest", r"(?<![A-Za-z0-9])" + ACCEPT["digest"] + _ALNUM_EDGE_R),
-    ("timestamp", r"(?<![\d.])" + ACCEPT["timestamp"]),
+    ("pem", _PEM),
+    ("timestamp", r"(?<![\d.])(?:" + ACCEPT["timestamp"] + r")(?![\w])"),
+    ("engine", r"(?<![\w:-])(?:" + ACCEPT["engine"] + r")(?![\w:-])"),
+    ("key", r"(?<![\w+/=.:-])" + _KEY + r"(?![\w+/=.:-])"),
     ("hex64", _ALNUM_EDGE_L + ACCEPT["hex64"] + _ALNUM_EDGE_R),
     ("id25", _id(25)),
     ("id12", _id(12)),
     ("ip", r"(?<![\w.])" + ACCEPT["ip"] + r"(?!\w|\.\d)"),
+    ("size", r"(?<![\w.])" + _SIZE + r"(?![\w.])"),
+    ("kernel", r"(?<=Kernel Version:)[ \t]+" + ACCEPT["kernel"]),
+    ("index", r'(?<="Index":)[ \t]*\d+(?![\w.])'),
     ("age", r"(?<![\w])" + ACCEPT["age"] + r"\b"),
     ("uptime", r"(?<=\bUp )" + _DURATION + r"\b"),
 ]
@@ -134,7 +180,11 @@ def _scan(text: str, versions: bool, id_cell: bool) -> tuple[Piece, ...]:
     for found in _MASTERS[versions].finditer(text):
         if found.start() > pos:
             pieces.append(Piece(text[pos : found.start()]))
-        pieces.append(Piece(found.group(), found.lastgroup))
+        value, found_kind = found.group(), found.lastgroup
+        if found_kind in CONTEXT_KINDS:
+            value = value.lstrip(" \t")
+            pieces.append(Piece(found.group()[: len(found.group()) - len(value)]))
+        pieces.append(Piece(value, found_kind))
         pos = found.end()
         if found.lastgroup == "ip":
             port = _PORT_AFTER_IP.match(text, pos)
