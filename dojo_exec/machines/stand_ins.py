@@ -1,16 +1,26 @@
-"""Stand-ins for the Docker Hub images the workshop's pages use, built offline from Debian packages.
+"""Stand-ins for Docker Hub images, built offline from Debian packages (or a project's recipes).
 
-Each is a small ``FROM scratch`` image tagged with the real name (``alpine:latest``,
-``redis:3.0.6``, ``redis:3.0.7``) and labelled ``dojo.stand-in=true``,
-``dojo.stand-in.of=<name>``, ``dojo.stand-in.from=debian <suite> <package> <version>`` and
-``dojo.recipe=<hash>`` (rebuilt when the recipe changes). An image of the same name that is not a
-stand-in (really pulled from Docker Hub) is never replaced.
+Each is a small image tagged with the real name (``alpine:latest``, ``nginx:latest``,
+``redis:3.0.6`` …) and labelled ``dojo.stand-in=true``, ``dojo.stand-in.of=<name>``,
+``dojo.stand-in.from=<what it really is>`` and ``dojo.recipe=<hash>`` (rebuilt when the recipe
+changes). An image of the same name that is not a stand-in (really pulled) is never replaced.
+
+The mirror serves **any tag** of a repository that has a ``latest`` stand-in (``redis:7.4.1``,
+``nginx:1.27``) with that stand-in, except the tags listed in its ``dojo.stand-in.absent-tags``
+label (tags that do not exist upstream, which a tutorial may rely on failing to pull).
+
+A project adds its own: ``DOJO_STAND_INS=dir[:dir…]``, each ``dir`` holding ``Dockerfile.<name>``
+recipes (build context: that directory; build argument ``BASE``: a Debian base image). Each
+becomes ``<name>:latest`` (so any ``<name>:TAG``) and replaces a built-in of the same name.
 """
 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import docker
 import docker.errors
@@ -21,15 +31,26 @@ from .labels import LABEL_RECIPE, LABEL_STAND_IN, LABEL_STAND_IN_FROM, LABEL_STA
 STAND_IN_RECIPES = RECIPES / "stand-ins"
 STAND_IN_SUITE = "bookworm"
 BUILD_REPOSITORY = "dojo-stand-in-build"
+LABEL_ABSENT_TAGS = "dojo.stand-in.absent-tags"
+"""Space-separated tags the mirror must not serve (they do not exist upstream)."""
+ENV_PROJECT = "DOJO_STAND_INS"
 
 
 @dataclass(frozen=True)
 class StandIn:
-    """One stand-in image: the Docker Hub reference it replaces and the recipe that makes it."""
+    """One stand-in image: the Docker Hub reference it replaces and the recipe that makes it.
+
+    ``context`` is None for a built-in recipe (two-stage: a Debian ``build`` stage whose
+    ``/out/etc/dojo-stand-in`` says what it packages, then ``target``), else a project's directory.
+    """
 
     ref: str
     dockerfile: str
-    package: str
+    package: str = ""
+    target: str | None = None
+    files: tuple[str, ...] = ()
+    absent_tags: tuple[str, ...] = ()
+    context: Path | None = field(default=None, compare=False)
 
     @property
     def repository(self) -> str:
@@ -39,15 +60,60 @@ class StandIn:
     def tag(self) -> str:
         return self.ref.partition(":")[2] or "latest"
 
+    @property
+    def recipe_dir(self) -> Path:
+        return self.context or STAND_IN_RECIPES
+
+    def recipe_files(self) -> list[Path]:
+        if self.context is not None:  # a project's recipe may COPY anything from its directory
+            return sorted(p for p in self.context.rglob("*") if p.is_file())
+        return [STAND_IN_RECIPES / self.dockerfile, *(STAND_IN_RECIPES / f for f in self.files)]
+
     def recipe_hash(self, suite: str = STAND_IN_SUITE) -> str:
-        return recipe_hash([STAND_IN_RECIPES / self.dockerfile], self.ref, suite)
+        extra = [self.ref, suite, self.target or "", " ".join(self.absent_tags)]
+        return recipe_hash(self.recipe_files(), *extra)
+
+
+def _busybox(ref: str, target: str, *files: str) -> StandIn:
+    return StandIn(ref, "Dockerfile.busybox", "busybox-static", target, files)
+
+
+def _redis(ref: str, *absent: str) -> StandIn:
+    return StandIn(ref, "Dockerfile.redis", "redis-server", absent_tags=absent)
 
 
 STAND_INS: tuple[StandIn, ...] = (
-    StandIn("alpine:latest", "Dockerfile.alpine", "busybox-static"),
-    StandIn("redis:3.0.6", "Dockerfile.redis", "redis-server"),
-    StandIn("redis:3.0.7", "Dockerfile.redis", "redis-server"),
+    _busybox("alpine:latest", "shell"),
+    _busybox("busybox:latest", "shell"),
+    _busybox("nginx:latest", "nginx", "web/nginx.html"),
+    _busybox("httpd:latest", "httpd", "web/httpd.html"),
+    _redis("redis:latest", "3.0.8"),  # the 3.0 series ended at 3.0.7: pages rely on 3.0.8 failing
+    _redis("redis:3.0.6"),
+    _redis("redis:3.0.7"),
 )
+"""The built-in stand-ins; two distinct redis tags so that a rolling update changes the image."""
+
+
+def project_stand_ins(environ: Mapping[str, str] | None = None) -> list[StandIn]:
+    """``Dockerfile.<name>`` recipes of the directories in ``$DOJO_STAND_INS`` (``os.pathsep``)."""
+    value = (os.environ if environ is None else environ).get(ENV_PROJECT, "")
+    found: dict[str, StandIn] = {}
+    for entry in filter(None, value.split(os.pathsep)):
+        directory = Path(entry).expanduser().resolve()
+        if not directory.is_dir():
+            raise ValueError(f"{ENV_PROJECT}: {entry} is not a directory")
+        for path in sorted(directory.glob("Dockerfile.*")):
+            name = path.name.partition(".")[2].lower()
+            if name and path.is_file():
+                found[name] = StandIn(f"{name}:latest", path.name, context=directory)
+    return list(found.values())
+
+
+def stand_ins(environ: Mapping[str, str] | None = None) -> list[StandIn]:
+    """Built-in stand-ins, a project's recipe replacing the built-ins of its repository."""
+    project = project_stand_ins(environ)
+    replaced = {s.repository for s in project}
+    return [s for s in STAND_INS if s.repository not in replaced] + project
 
 
 def stand_in_status(client: docker.DockerClient, stand_in: StandIn) -> str:
@@ -75,13 +141,36 @@ def _build_stage_tag(stand_in: StandIn) -> str:
     return f"{BUILD_REPOSITORY}:{name}-{recipe_hash([STAND_IN_RECIPES / stand_in.dockerfile])}"
 
 
+def _labels(stand_in: StandIn, origin: str) -> dict[str, str]:
+    labels = {
+        LABEL_RECIPE: stand_in.recipe_hash(),
+        LABEL_STAND_IN: "true",
+        LABEL_STAND_IN_OF: stand_in.ref,
+        LABEL_STAND_IN_FROM: origin,
+    }
+    if stand_in.absent_tags:
+        labels[LABEL_ABSENT_TAGS] = " ".join(stand_in.absent_tags)
+    return labels
+
+
 def build_stand_in(client: docker.DockerClient, stand_in: StandIn, *, log: Log = print) -> str:
     """Build one stand-in; returns the image id.
 
-    The Debian build stage stays tagged ``dojo-stand-in-build:…`` so tags sharing a recipe reuse it;
-    :func:`ensure_stand_ins` removes it at the end.
+    A built-in's Debian build stage stays tagged ``dojo-stand-in-build:…`` so stand-ins sharing a
+    recipe reuse it; :func:`ensure_stand_ins` removes it at the end.
     """
     base = ensure_base_image(client, STAND_IN_SUITE, log=log)
+    if stand_in.context is not None:
+        origin = f"project recipe {stand_in.context / stand_in.dockerfile}"
+        return build_recipe(
+            client,
+            stand_in.context,
+            stand_in.ref,
+            dockerfile=stand_in.dockerfile,
+            buildargs={"BASE": base},
+            labels=_labels(stand_in, origin),
+            log=log,
+        )
     build_tag = _build_stage_tag(stand_in)
     build_recipe(
         client,
@@ -99,7 +188,8 @@ def build_stand_in(client: docker.DockerClient, stand_in: StandIn, *, log: Log =
         stand_in.ref,
         dockerfile=stand_in.dockerfile,
         buildargs={"BASE": base, "STAND_IN_OF": stand_in.ref, "STAND_IN_FROM": origin},
-        labels={LABEL_RECIPE: stand_in.recipe_hash(), LABEL_STAND_IN_OF: stand_in.ref},
+        labels=_labels(stand_in, origin),
+        target=stand_in.target,
         log=log,
     )
 
@@ -109,13 +199,14 @@ def ensure_stand_ins(client: docker.DockerClient, *, log: Log = print) -> list[s
     ready: list[str] = []
     build_tags: set[str] = set()
     try:
-        for stand_in in STAND_INS:
+        for stand_in in stand_ins():
             status = stand_in_status(client, stand_in)
             if status == "real":
                 log(f"stand-ins: {stand_in.ref} is a real image, kept")
             elif status != "current":
                 log(f"stand-ins: building {stand_in.ref} ({status})")
-                build_tags.add(_build_stage_tag(stand_in))
+                if stand_in.context is None:
+                    build_tags.add(_build_stage_tag(stand_in))
                 build_stand_in(client, stand_in, log=log)
             ready.append(stand_in.ref)
     finally:
