@@ -24,7 +24,7 @@ from docker.models.containers import Container
 
 from .base_image import RECIPES, Log, build_recipe, ensure_base_image, recipe_hash
 from .labels import LABEL_MANAGED, LABEL_RECIPE, LABEL_ROLE, ROLE_MIRROR
-from .stand_ins import STAND_INS, ensure_stand_ins
+from .stand_ins import ensure_stand_ins, stand_ins
 
 PROBE_IMAGE = "hello-world"
 """A Docker Hub name whose manifest is asked for (``/distribution/NAME/json``; no pull)."""
@@ -197,9 +197,9 @@ def _served_image_id(port: int, ref: str) -> str | None:
 
 
 def push_stand_ins(client: docker.DockerClient, port: int, *, log: Log = print) -> list[str]:
-    """Push the stand-ins the mirror does not serve yet (or serves in an older build)."""
+    """Push the stand-ins (a project's too) the mirror does not serve yet, or serves older."""
     pushed: list[str] = []
-    for stand_in in STAND_INS:
+    for stand_in in stand_ins():
         try:
             image = client.images.get(stand_in.ref)
         except docker.errors.ImageNotFound:
