@@ -39,6 +39,7 @@ from dojo_exec.machines.driver import (
     State,
 )
 from dojo_exec.machines.host_lock import shared_services_in_use
+from dojo_exec.machines.internet import ROLE_INTERNET, ensure_internet, remove_internet
 from dojo_exec.machines.labels import (
     LABEL_CLUSTER,
     LABEL_MACHINE,
@@ -47,6 +48,7 @@ from dojo_exec.machines.labels import (
     run_labels,
 )
 from dojo_exec.machines.node_image import DEFAULT_SUITE, dind_run_options, ensure_node_image
+from dojo_exec.machines.offline import host_only_address, use_stand_ins
 from dojo_exec.machines.store import (
     DRIVER_NAME,
     ENGINE_PORT,
@@ -62,7 +64,7 @@ LABEL_STORE = "dojo.store"
 ROLE_NODE = "node"
 ROLE_NETWORK = "network"
 SUBNET_POOL = ipaddress.ip_network("10.213.0.0/16")
-STATIC_HOSTS = range(2, 128)  # static machine IPs; .128/25 is left to Docker (mirror, others)
+STATIC_HOSTS = range(2, 127)  # static machine IPs; .127 the internet stand-in, .128/25 Docker's
 ENGINE_TIMEOUT = 90.0
 STOP_TIMEOUT = 10
 TLS_DIR = "/etc/docker/tls"
@@ -111,6 +113,11 @@ def machine_labels(
 def lock_path(name: str) -> Path:
     """A lock file shared by every process using the same engine on this host."""
     return Path(tempfile.gettempdir()) / f"dojo-machines-{os.getuid()}" / f"{name}.lock"
+
+
+def internet_name(cluster: str) -> str:
+    """``dojo-<cluster>_internet``: no machine's container has this name (no ``_`` in those)."""
+    return f"{object_name(cluster)}_internet"
 
 
 def cgroup_version(client: docker.DockerClient) -> str:
@@ -218,7 +225,7 @@ class DindDriver:
         self.store = store or Store()
         self.cluster = cluster or cluster_name()
         self.suite = suite if suite is not None else node_suite()
-        self.mirror = mirror  # None: use a mirror unless Docker Hub is reachable
+        self.mirror = mirror  # None: offline stand-ins (mirror, internet) unless Hub is reachable
         self.progress = progress or (lambda message: None)
 
     # -- naming ------------------------------------------------------------------------------
@@ -305,13 +312,21 @@ class DindDriver:
         # the shared services (mirror) stay until this node exists: see host_lock
         with certs.file_lock(lock_path(f"cluster-{self.cluster}")), shared_services_in_use():
             network = self._ensure_network()
-            if not record.registry_mirrors:
+            stand_ins = self._use_stand_ins()
+            if not record.registry_mirrors and stand_ins:
                 record.registry_mirrors = self._mirror(network)
+            if stand_ins:
+                dns = self._internet(network)
+                options["dns"] = [dns]
+                env["DOJO_DNS"] = dns
             self._clear_stale(record)
             self.client.volumes.create(
                 record.volume, labels=machine_labels(self.cluster, record.name)
             )
             record.ip = self._free_ip(network)
+            host_only = host_only_address(record.ip)
+            if host_only:
+                env["DOJO_HOST_ONLY_ADDRESS"] = host_only
             env.update(self._engine_env(record))
             labels = machine_labels(self.cluster, record.name)
             labels[LABEL_STORE] = str(self.store.root)
@@ -371,15 +386,22 @@ class DindDriver:
         with certs.file_lock(lock_path("node-image")):
             return ensure_node_image(self.client, suite, log=self.progress)
 
+    def _use_stand_ins(self) -> bool:
+        """The offline stand-ins: as ``mirror`` says, else as :mod:`.offline` decides."""
+        if self.mirror is None:
+            try:
+                self.mirror = use_stand_ins(self.client)
+            except ValueError as error:
+                raise MachineError(str(error)) from None
+        return self.mirror
+
+    def _internet(self, network: Network) -> str:
+        """The cluster's internet stand-in (started when missing); its address."""
+        labels = machine_labels(self.cluster, role=ROLE_INTERNET)
+        name = internet_name(self.cluster)
+        return ensure_internet(self.client, network, name, labels, log=self.progress)
+
     def _mirror(self, network: Network) -> builtins.list[str]:
-        if self.mirror is False:
-            return []
-        try:
-            from dojo_exec.machines.mirror import registry_reachable
-        except ImportError:  # pragma: no cover
-            return []
-        if self.mirror is None and registry_reachable(self.client):
-            return []
         from dojo_exec.machines.mirror import ensure_mirror
 
         with certs.file_lock(lock_path("mirror")):
@@ -526,10 +548,11 @@ class DindDriver:
             time.sleep(0.25 * (attempt + 1))
         _remove_cgroup_parent(object_name(record.cluster, record.name))
         with certs.file_lock(lock_path(f"cluster-{record.cluster}")):
-            remaining = self.client.api.containers(  # no per-container inspect: races with rm
-                all=True, filters={"label": [f"{LABEL_CLUSTER}={record.cluster}"]}
-            )
+            nodes = [f"{LABEL_CLUSTER}={record.cluster}", f"{LABEL_ROLE}={ROLE_NODE}"]
+            # no per-container inspect: races with rm
+            remaining = self.client.api.containers(all=True, filters={"label": nodes})
             if not remaining:
+                remove_internet(self.client, internet_name(record.cluster))
                 remove_network(self.client, record.network or object_name(record.cluster))
 
     def _remove_container_and_volume(self, record: Machine) -> bool:

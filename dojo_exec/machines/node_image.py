@@ -9,6 +9,10 @@ Runtime contract (what the driver sets on ``docker run``; the full list is at th
 - ``DOJO_REGISTRY_MIRROR=url`` — ``--registry-mirror url``
   (+ ``--insecure-registry host:port`` for an http url);
 - ``DOJO_CGROUP_V2=1`` — moby's hack/dind cgroup v2 nesting step before dockerd starts;
+- ``DOJO_DNS=ip`` — ``--dns ip`` (the cluster's internet stand-in: see :mod:`.internet`);
+- ``DOJO_HOST_ONLY_ADDRESS=ip`` — a VirtualBox-like second address (see :mod:`.offline`);
+- ``DOJO_MESH=auto|on|off`` — ``dojo-mesh``: swarm's routing mesh with iptables on a kernel
+  without IPVS (auto: only then);
 - ``DOJO_INSECURE_REGISTRIES``, ``DOJO_ENGINE_LABELS``, ``DOJO_SHUTDOWN_TIMEOUT`` (default 2 s),
   ``DOJO_IPTABLES``, ``DOJO_DOCKERD_ARGS``, ``DOJO_DEBUG``; container arguments go to dockerd.
 
@@ -41,6 +45,8 @@ DEFAULT_SUITE = "bookworm"
 NODE_REPOSITORY = "dojo-node"
 NODE_RECIPE = RECIPES / "node"
 ENTRYPOINT = NODE_RECIPE / "dojo-node-entrypoint"
+MESH = NODE_RECIPE / "dojo-mesh"
+"""The routing mesh on kernels without IPVS (started by the entrypoint; ``DOJO_MESH``)."""
 SOURCES = ("debian", "dind")
 
 
@@ -52,7 +58,7 @@ def _dockerfile(source: str) -> str:
 
 def recipe_files(source: str = "debian", recipe_dir: Path = NODE_RECIPE) -> list[Path]:
     """The files whose contents define the node image of ``source``."""
-    return [recipe_dir / _dockerfile(source), recipe_dir / ENTRYPOINT.name]
+    return [recipe_dir / _dockerfile(source), recipe_dir / ENTRYPOINT.name, recipe_dir / MESH.name]
 
 
 def node_image_tag(
