@@ -1,0 +1,39 @@
+"""The node image of every supported suite has what a shell on a docker-machine host has."""
+
+from __future__ import annotations
+
+import os
+
+import docker
+import docker.errors
+import pytest
+
+from dojo_exec.machines.node_image import ENGINES, ensure_node_image
+
+TOOLS = "docker dockerd ping wget curl dojo-mesh"
+
+
+@pytest.fixture(scope="module")
+def client() -> docker.DockerClient:
+    try:
+        engine = docker.from_env()
+        engine.ping()
+    except docker.errors.DockerException as error:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"no Docker engine: {error}")
+    return engine
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("suite", sorted(ENGINES))
+def test_node_has_the_docker_cli_and_network_tools(client: docker.DockerClient, suite: str) -> None:
+    """trixie's docker.io ships no client: the image adds docker-cli (built once, ~1 min)."""
+    image = ensure_node_image(client, suite, log=lambda _: None)
+    script = f"for tool in {TOOLS}; do command -v $tool || exit 1; done; docker --version"
+    out = client.containers.run(
+        image, ["-c", script], entrypoint="sh", remove=True, labels={"dojo.managed": "1"}
+    )
+    lines = bytes(out).decode().splitlines()
+    assert len(lines) == len(TOOLS.split()) + 1, lines
+    assert lines[-1].startswith(f"Docker version {ENGINES[suite]}")
