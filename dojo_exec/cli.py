@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 err = Console(stderr=True, emoji=False, highlight=False)
 
 
+DEFAULT_DOCS_ROOT = "docs"
+DOCS_ROOT_HELP = "pages are named relative to it (default: docs, or the one folder given)"
+
+
 def _client() -> docker.DockerClient:
     import docker
     from docker.errors import DockerException
@@ -125,6 +129,10 @@ def _pytest(args: argparse.Namespace, *options: str) -> int:
     import pytest
 
     extra = list(args.pytest_args)
+    docs_root = args.docs_root
+    targets = args.pages or ["docs"]
+    if docs_root == DEFAULT_DOCS_ROOT and len(targets) == 1 and Path(targets[0]).is_dir():
+        docs_root = targets[0]  # transcripts are named relative to the folder verified
     parallel = any(arg == "-n" or arg.startswith(("-n", "--numprocesses")) for arg in extra)
     if parallel and not any(arg.startswith("--dist") for arg in extra):
         # a page's steps share one shell: each page must stay on one worker, or its
@@ -139,9 +147,9 @@ def _pytest(args: argparse.Namespace, *options: str) -> int:
                 "--dojo-transcripts",
                 args.transcripts,
                 "--dojo-docs-root",
-                args.docs_root,
+                docs_root,
                 *options,
-                *(args.pages or ["docs"]),
+                *targets,
                 *extra,
             ]
         )
@@ -218,12 +226,16 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=f"{name} pages (pytest arguments after --)")
         sub.add_argument("pages", nargs="*")
         sub.add_argument("--transcripts", default="transcripts")
-        sub.add_argument("--docs-root", default="docs", help="pages are named relative to it")
+        sub.add_argument(
+            "--docs-root", default=DEFAULT_DOCS_ROOT, help="pages are named relative to it"
+        )
         sub.set_defaults(run=run, pytest_args=[])
     shown = commands.add_parser("report", help="pages against their latest recorded runs")
     shown.add_argument("pages", nargs="*", help="pages or folders (default: docs)")
     shown.add_argument("--transcripts", default="transcripts")
-    shown.add_argument("--docs-root", default="docs", help="pages are named relative to it")
+    shown.add_argument(
+        "--docs-root", default=DEFAULT_DOCS_ROOT, help="pages are named relative to it"
+    )
     shown.add_argument(
         "--fail", action="store_true", help="exit 1 on a failed, stale or missing step"
     )

@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -53,6 +54,7 @@ __all__ = [
     "parse_page",
     "parse_text",
     "resolve_order",
+    "session_text",
     "source_digest",
 ]
 
@@ -427,11 +429,19 @@ def _session_promise(commands: list[Command]) -> str | None:
     """A session's promise as the page shows it: each prompt, command and promised output."""
     if all(command.expected is None for command in commands):
         return None
+    return session_text(commands, [command.expected for command in commands])
+
+
+def session_text(commands: Sequence[Command], outputs: Sequence[str | None]) -> str:
+    """Commands and their outputs as a terminal shows them: prompt, command, output.
+
+    The one rendering of a session, for its promise, its capture and its updated promise.
+    """
     shown: list[str] = []
-    for command in commands:
-        shown.append(command.prompt + command.text.replace("\n", "\n> ") + "\n")
-        if command.expected is not None:
-            shown.append(command.expected)
+    for command, output in zip(commands, outputs, strict=False):
+        shown.append((command.prompt or "$ ") + command.text.replace("\n", "\n> ") + "\n")
+        if output:
+            shown.append(output if output.endswith("\n") else output + "\n")
     return "".join(shown)
 
 

@@ -21,13 +21,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from dojo_exec import __version__
-from dojo_exec.checks import evaluate_checks
 from dojo_exec.cluster import EMBEDDED, NO_MACHINE_CHOSEN, NO_MACHINES, Cluster
-from dojo_exec.matching import match
-from dojo_exec.page import Page, Step, resolve_order, source_digest
-from dojo_exec.shell import Shell, ShellDied, StepRun
+from dojo_exec.judgement import Judgement, judge, shown_output
+from dojo_exec.page import Command, Page, Step, resolve_order, source_digest
+from dojo_exec.shell import MachineShell, Shell, ShellDied, StepRun
 from dojo_exec.transcripts import RunRecord, StepRecord, Verdict, page_key, record_run
-from dojo_exec.update import PendingUpdates, match_options
+from dojo_exec.update import PendingUpdates
 
 BACKOFF_START = 0.5
 BACKOFF_LIMIT = 5.0
@@ -51,6 +50,8 @@ class StepOutcome:
     checks: dict[str, bool] = field(default_factory=dict)  # check text -> held
     updated_source: str | None = None  # the step's source once its update is written
     updated_promise: str | None = None  # its new promise
+    judgement: Judgement | None = None  # the last attempt's, when the step ran
+    drifted: bool = False  # a replayed prerequisite whose commands passed but promise drifted
 
     def _source_record(self) -> tuple[str, str | None]:
         """(digest, promise) the transcript keeps: an updated step is recorded as rewritten,
@@ -80,32 +81,6 @@ class StepOutcome:
             hidden=self.step.options.hidden,
             checks=dict(self.checks),
         )
-
-
-def judge(step: Step, run: StepRun) -> tuple[bool, str]:
-    """Does a captured run keep the step's promise?  Returns (ok, explanation)."""
-    if run.timed_out:
-        return False, f"timed out after {step.options.timeout:g}s"
-    problems: list[str] = []
-    expected_exit = step.options.exit
-    if run.shell_died:
-        status = run.shell_exit_status
-        problems.append(
-            "the page's shell exited during this step"
-            + (f" (exit status {status})" if status is not None else "")
-            + ": the rest of the page cannot run in it"
-        )
-    elif expected_exit is not None and run.exit_status != expected_exit:
-        problems.append(f"exit status {run.exit_status}, expected {expected_exit}")
-    if step.expected is not None:
-        result = match(step.expected, run.output, match_options(step))
-        if not result.ok:
-            problems.append(result.explanation)
-    if step.options.checks:
-        checked = evaluate_checks(step.options.checks, run.output)
-        if not checked.ok:
-            problems.append(checked.explanation)
-    return not problems, "\n".join(problems)
 
 
 def failure_report(step: Step, outcome: StepOutcome, state: str = "") -> str:
@@ -146,8 +121,11 @@ class PageSession:
     on_outcome: Callable[[StepOutcome], None] | None = None
     outcomes: dict[int, StepOutcome] = field(default_factory=dict)
     replayed: list[str] = field(default_factory=list)
+    drifted_prerequisites: list[str] = field(default_factory=list)  # their promises only
     cluster: Cluster | None = None
     shell: Shell | None = None
+    machine_shells: dict[str, Shell] = field(default_factory=dict)
+    updated_steps: list[tuple[Step, Judgement]] = field(default_factory=list)
     stopped: str | None = None  # why the page stopped early
     started_at: float = 0.0
     started_iso: str = ""
@@ -175,11 +153,9 @@ class PageSession:
             self.replayed.append(self._page_key(prerequisite.path))
             for step in prerequisite.steps:
                 outcome = self.run_step(step, replay=True)
-                if not outcome.ok:
-                    self.stopped = (
-                        f"prerequisite step {step.location} {outcome.verdict}:\n"
-                        f"{failure_report(step, outcome)}"
-                    )
+                if outcome.drifted:
+                    self.drifted_prerequisites.append(step.location)
+                if self.stopped is not None:
                     return
 
     def close(self) -> RunRecord | None:
@@ -191,6 +167,9 @@ class PageSession:
                 if self.transcripts_root is not None:
                     record_run(self.transcripts_root, record)
         finally:
+            for machine_shell in self.machine_shells.values():
+                machine_shell.close()
+            self.machine_shells.clear()
             if self.shell is not None:
                 self.shell.close()
             if self.cluster is not None:
@@ -244,41 +223,50 @@ class PageSession:
         started = time.monotonic()
         while True:
             attempts += 1
-            try:
-                run = self.shell.run(step.command, step.options.timeout)
-            except ShellDied as error:
-                self.stopped = f"the page's shell died at {step.location}: {error}"
+            runs, died = self._run_commands(step)
+            if died is not None:
+                self.stopped = f"the page's shell died at {step.location}: {died}"
                 return StepOutcome(step, "error", explanation=self.stopped, replay=replay)
-            ok, why = judge(step, run)
+            judged = judge(step, runs)
             if (
-                ok
+                judged.ok
                 or step.options.wait is None
-                or run.timed_out
-                or run.shell_died
+                or judged.timed_out
+                or judged.shell_died
                 or time.monotonic() >= deadline
             ):
                 break
             time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, BACKOFF_LIMIT)
-        verdict: Verdict = "passed" if ok else ("timeout" if run.timed_out else "failed")
+        exit_status = next(
+            (run.exit_status for run in runs if run.exit_status not in (0, None)),
+            runs[-1].exit_status if runs else None,
+        )
         outcome = StepOutcome(
             step,
-            verdict,
-            captured=run.output,
-            exit_status=run.exit_status,
+            judged.verdict,
+            captured=shown_output(step, runs),
+            exit_status=exit_status,
             duration=time.monotonic() - started,
             attempts=attempts,
-            explanation="" if ok else why,
+            explanation=judged.explanation,
             replay=replay,
-            checks={c: evaluate_checks([c], run.output).ok for c in step.options.checks},
+            checks=dict(judged.checks),
+            judgement=judged,
         )
-        if not ok and self.updates is not None and not replay and not run.timed_out:
-            self._update(step, run, outcome)
+        if replay and not judged.ok and judged.commands_succeeded:
+            # a prerequisite's commands did what they should, only its promise drifted:
+            # what depends on it can run (the prerequisite's own page reports the drift)
+            outcome.verdict = "passed"
+            outcome.drifted = True
+        if not judged.ok and self.updates is not None and not replay and judged.updatable:
+            self._update(step, judged, outcome)
         if not outcome.ok:
+            shell_alive = self.shell.alive
             if (
                 outcome.verdict == "failed"
                 and self.driver != NO_MACHINES
-                and self.shell.alive
+                and shell_alive
                 and _talks_to_docker(step.command)
             ):
                 outcome.explanation = failure_report(step, outcome, self._swarm_state(step))
@@ -286,36 +274,70 @@ class PageSession:
                 outcome.explanation = failure_report(step, outcome)
             if step.options.stop_on_failure:
                 self.stopped = f"step {step.location} failed and is marked stop"
-            elif not self.shell.alive:
+            elif not shell_alive:
                 self.stopped = f"the page's shell did not survive {step.location}"
+            elif replay and not judged.commands_succeeded:
+                self.stopped = (
+                    f"prerequisite step {step.location} {outcome.verdict}:\n{outcome.explanation}"
+                )
         return outcome
 
-    def _update(self, step: Step, run: StepRun, outcome: StepOutcome) -> None:
-        """In update mode a drifted promise is rewritten; the step then keeps its new promise."""
+    def _run_commands(self, step: Step) -> tuple[list[StepRun], str | None]:
+        """Run the step's commands in order, each in its shell; stop at a timeout or death.
+
+        Returns the runs, and why a shell could not run a command (None when all could).
+        """
+        runs: list[StepRun] = []
+        for command in step.commands:
+            try:
+                shell = self._shell_for(command)
+                run = shell.run(command.text, step.options.timeout)
+            except ShellDied as error:
+                return runs, str(error)
+            runs.append(run)
+            if run.timed_out or run.shell_died:
+                break
+        return runs, None
+
+    def _shell_for(self, command: Command) -> Shell:
+        """The page's shell, or the shell on the machine the command's prompt names."""
+        assert self.shell is not None and self.cluster is not None
+        name = command.machine
+        if name is None or not self._is_machine(name):
+            return self.shell
+        shell = self.machine_shells.get(name)
+        if shell is None or not shell.alive:
+            shell = MachineShell(name, env=self.cluster.env(), cwd=self.cluster.workdir)
+            self.machine_shells[name] = shell
+            shell.start()
+        return shell
+
+    def _is_machine(self, name: str) -> bool:
+        """Whether ``name`` is one of this page's machines (as docker-machine stores them)."""
+        assert self.cluster is not None
+        if self.driver == NO_MACHINES:
+            return False
+        return (self.cluster.storage / "machines" / name / "config.json").is_file() or (
+            self.cluster.storage / "machines" / name
+        ).is_dir()
+
+    def _update(self, step: Step, judged: Judgement, outcome: StepOutcome) -> None:
+        """In update mode drifted promises are rewritten; the step then keeps its new promises."""
         assert self.updates is not None
-        if run.shell_died:  # its promise cannot be kept, whatever it printed
+        written = False
+        for position in judged.drifted:
+            each = judged.commands[position]
+            edit = self.updates.add(step, each.run.output, self.page.text, part=position)
+            written = written or edit is not None
+        if not written:
             return
-        expected_exit = step.options.exit
-        if expected_exit is not None and run.exit_status != expected_exit:
-            return
-        if step.options.checks and not evaluate_checks(step.options.checks, run.output).ok:
-            return
-        edit = self.updates.add(step, run.output, self.page.text)
-        if edit is not None:
-            outcome.verdict = "passed"
-            outcome.updated = True
-            outcome.explanation = "promise updated from the captured output"
-            at, end = step.span
-            edits = [e for e in self.updates.edits_of(step) if at <= e.start <= e.end <= end]
-            if edit in edits:
-                source = step.source
-                for each in sorted(edits, key=lambda e: e.start, reverse=True):
-                    source = source[: each.start - at] + each.replacement + source[each.end - at :]
-                outcome.updated_source = source
-                indent = step.result_indent
-                outcome.updated_promise = "".join(
-                    line.removeprefix(indent) for line in edit.replacement.splitlines(True)
-                )
+        outcome.verdict = "passed"
+        outcome.updated = True
+        outcome.explanation = "promise updated from the captured output"
+        source, promises = self.updates.updated_step(step)
+        outcome.updated_source = source
+        outcome.updated_promise = promises
+        self.updated_steps.append((step, judged))
 
     def _swarm_state(self, step: Step) -> str:
         """``docker node ls`` and ``service ps --no-trunc`` of the services the step names.

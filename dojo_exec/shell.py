@@ -55,6 +55,7 @@ Terminal
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import re
@@ -181,9 +182,10 @@ class Shell:
             env.pop(var, None)
         for var in PAGERS:  # no one is there to page through `git log` or `systemctl status`
             env.setdefault(var, "cat")
+        program, argv = self._argv()
         self._child = pexpect.spawn(
-            "bash",
-            ["--noprofile", "--norc", "--noediting", "-i"],
+            program,
+            argv,
             env=env,
             cwd=self.cwd,
             dimensions=(self.rows, self.columns),
@@ -192,6 +194,7 @@ class Shell:
             use_poll=True,
         )
         self._child.delaybeforesend = None  # pexpect sleeps 50 ms before each send by default
+        self._child.send(self._before_setup())
         setup = (
             "stty -echo; unset HISTFILE MAILCHECK; set +o history; "
             "__dojo_return() { return $1; }; "
@@ -256,10 +259,12 @@ class Shell:
         if not self.alive or self._child is None or self._tmpdir is None:
             raise ShellDied(f"{self.name}: the shell is dead")
         self._steps += 1
-        script = self._tmpdir / "step.sh"
-        script.write_text(_XTRACE_BACK + (command if command.endswith("\n") else command + "\n"))
+        text = _XTRACE_BACK + (command if command.endswith("\n") else command + "\n")
         started = time.monotonic()
-        self._send(f". {shlex.quote(str(script))}\n".encode())
+        if not self._deliver(text, started + timeout):
+            self._dead = True
+            self.close()
+            return self._step(_Tail(), None, started, shell_died=True)
         out = _Tail()
         status, eof = self._read_until_prompt(started + timeout, out)
         if status is not None:
@@ -281,6 +286,24 @@ class Shell:
         """
         status = f"__dojo_probe_status_{self._token}"
         return self.run(f"( {status}=$?; set +e\n{command}\nexit ${status} )", timeout)
+
+    # -- what differs for a shell on a machine ------------------------------------------
+
+    def _argv(self) -> tuple[str, list[str]]:
+        """The program to spawn on the pty, and its arguments."""
+        return "bash", ["--noprofile", "--norc", "--noediting", "-i"]
+
+    def _before_setup(self) -> bytes:
+        """What to send before the setup line (nothing: bash is already the one we want)."""
+        return b""
+
+    def _deliver(self, text: str, deadline: float) -> bool:
+        """Make bash source ``text`` as a step; False if the shell died meanwhile."""
+        assert self._tmpdir is not None
+        script = self._tmpdir / "step.sh"
+        script.write_text(text)
+        self._send(f". {shlex.quote(str(script))}\n".encode())
+        return True
 
     def _send(self, line: bytes) -> None:
         """Send the runner's own line to bash, echo off first (a step may have turned it on)."""
@@ -410,6 +433,56 @@ class Shell:
             except (pexpect.EOF, OSError, ValueError):
                 out.add(held)
                 return None, True
+
+
+class MachineShell(Shell):
+    """A persistent bash *on a machine*: what a reader gets after ``docker-machine ssh NAME``.
+
+    It is spawned as ``docker-machine ssh NAME`` (the page's own command, with the page's
+    environment: its cluster, its storage path), whose login shell is at once replaced by a
+    bash with the same plumbing as the page's (``exec bash --noprofile --norc --noediting
+    -i``).  The machine cannot read the runner's files, so a step's text is sent through the
+    terminal, base64-encoded in lines short enough for a terminal's line buffer, decoded into
+    a file in a private folder on the machine and sourced from there: variables, ``cd`` and
+    functions carry from step to step on that machine, as in a reader's ssh session.
+    """
+
+    CHUNK = 3000  # base64 characters per line: a terminal's line buffer holds 4095
+
+    def __init__(self, machine: str, **kwargs: object) -> None:
+        kwargs.setdefault("name", f"machine-{machine}")
+        kwargs.setdefault("start_timeout", 30.0)
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.machine = machine
+
+    def _argv(self) -> tuple[str, list[str]]:
+        return "docker-machine", ["ssh", self.machine]
+
+    def _before_setup(self) -> bytes:
+        return (
+            b"exec bash --noprofile --norc --noediting -i\n"
+            b"__dojo_dir=$(mktemp -d /tmp/dojo-step.XXXXXX)\n"
+        )
+
+    def _deliver(self, text: str, deadline: float) -> bool:
+        encoded = base64.b64encode(text.encode()).decode()
+        chunks = [encoded[i : i + self.CHUNK] for i in range(0, len(encoded), self.CHUNK)]
+        target = '"$__dojo_dir/step"'
+        for number, chunk in enumerate(chunks[:-1]):
+            redirect = ">" if number == 0 else ">>"
+            # each line keeps $? as the previous step left it (the next prompt records it)
+            line = f'printf %s {chunk} {redirect} {target}.b64; __dojo_return "$__dojo_status"\n'
+            self._send(line.encode())
+            status, _ = self._read_until_prompt(deadline, _Tail(limit=4096))
+            if status is None:
+                return False
+        last = chunks[-1] if chunks else ""
+        redirect = ">>" if len(chunks) > 1 else ">"
+        self._send(
+            f"printf %s {last} {redirect} {target}.b64; base64 -d {target}.b64 > {target}.sh; "
+            f". {target}.sh\n".encode()
+        )
+        return True
 
 
 def _safe(name: str) -> str:

@@ -185,8 +185,8 @@ def page_key(path: Path, docs_root: Path | None) -> str:
             pass
     try:
         return path.resolve().relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return str(path)
+    except ValueError:  # below neither: named by its file name (pass a docs root to keep folders)
+        return path.name
 
 
 def transcript_path(root: Path, page: str) -> Path:

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dojo_exec.matching import MatchOptions, reconcile
-from dojo_exec.page import PageError, Step, display_path
+from dojo_exec.judgement import match_options
+from dojo_exec.matching import reconcile
+from dojo_exec.page import Command, PageError, Step, display_path, session_text
 from dojo_exec.screen import NOTICE_PREFIX
 
 _LINE = re.compile(r"[^\r\n]*(\r\n|\r|\n|$)")
@@ -38,14 +39,10 @@ class Edit:
     end: int
     replacement: str
     line: int  # the step's line, for messages
+    part: int = 0  # which command of the step
 
 
-def match_options(step: Step) -> MatchOptions:
-    """The matcher options a step asks for."""
-    return MatchOptions(ordered=step.options.ordered, versions=step.options.versions)
-
-
-def promise_edits(step: Step, captured: str) -> list[Edit]:
+def promise_edits(step: Step, captured: str, part: int = 0) -> list[Edit]:
     """The edits that make ``step``'s promise keep ``captured``; none when nothing drifted.
 
     The promise's lines are replaced. A captured line that would close the fence holding
@@ -54,7 +51,8 @@ def promise_edits(step: Step, captured: str) -> list[Edit]:
     promise shares its fence with the step's command, which update does not touch: that
     is a :class:`PageError` naming the step.
     """
-    if step.expected is None or step.result_span is None:
+    command: Command = step.commands[part]
+    if command.expected is None or command.result_span is None:
         return []
     first = captured.lstrip("\n").split("\n", 1)[0]
     if first.startswith(NOTICE_PREFIX):  # the runner's notice is not the command's output
@@ -64,7 +62,7 @@ def promise_edits(step: Step, captured: str) -> list[Edit]:
             f"output too long to promise ({first[len(NOTICE_PREFIX) : -1]}); "
             "promise not updated (promise its last lines after a `...` line by hand)",
         )
-    expected = universal(step.expected)  # a page parsed byte-exact may have CRLF lines
+    expected = universal(command.expected)  # a page parsed byte-exact may have CRLF lines
     new_promise = reconcile(expected, captured, match_options(step))
     if new_promise == expected:
         return []
@@ -74,18 +72,18 @@ def promise_edits(step: Step, captured: str) -> list[Edit]:
         leading = "\n" if expected.startswith("\n") else ""
     indent = step.result_indent
     body = "".join(f"{indent}{ln}\n" if ln else "\n" for ln in lines)
-    start, end = step.result_span
-    promise = Edit(step.path, start, end, "\n" * leading.count("\n") + body, step.line)
-    return [promise, *_longer_fence(step, lines)]
+    start, end = command.result_span
+    promise = Edit(step.path, start, end, "\n" * leading.count("\n") + body, step.line, part)
+    return [promise, *_longer_fence(step, command, lines, part)]
 
 
-def _longer_fence(step: Step, lines: list[str]) -> list[Edit]:
+def _longer_fence(step: Step, command: Command, lines: list[str], part: int) -> list[Edit]:
     """Edits making the fence around ``step``'s promise longer than any of ``lines`` it holds."""
-    assert step.result_span is not None
+    assert command.result_span is not None
     source = step.source
     starts = [0, *(m.end() for m in re.finditer("\n", source) if m.end() < len(source))]
     if step.result_form == "block":  # its fence: the last non-blank line before the marker
-        marker = starts.index(step.result_span[0] - step.span[0]) - 1
+        marker = starts.index(command.result_span[0] - step.span[0]) - 1
         opening = max(i for i in range(marker) if source[starts[i] : starts[i + 1]].strip())
     else:
         opening = 0
@@ -105,7 +103,7 @@ def _longer_fence(step: Step, lines: list[str]) -> list[Edit]:
             f"promise not updated (make the fence {longer} by hand)",
         )
     at = step.span[0]
-    return [Edit(step.path, at + start, at + end, longer, step.line) for start, end in spans]
+    return [Edit(step.path, at + start, at + end, longer, step.line, part) for start, end in spans]
 
 
 def apply_edits(text: str, edits: list[Edit]) -> str:
@@ -156,7 +154,7 @@ def on_raw_text(raw: str, text: str, edits: list[Edit]) -> list[Edit]:
         before = max(bisect.bisect_left(text_starts, edit.start) - 1, 0)
         replacement = edit.replacement.replace("\n", endings[before] or "\n")
         start, end = raw_offset(edit.start), raw_offset(edit.end)
-        moved.append(Edit(edit.path, start, end, replacement, edit.line))
+        moved.append(Edit(edit.path, start, end, replacement, edit.line, edit.part))
     return moved
 
 
@@ -184,14 +182,15 @@ class PendingUpdates:
         self._changed: set[Path] = set()  # read as two different texts during the run
         self.refused: list[str] = []  # one located line per update that was not made
 
-    def add(self, step: Step, captured: str, page_text: str) -> Edit | None:
-        """Record the edits for a drifted ``step``; ``page_text`` is the text it was parsed from.
+    def add(self, step: Step, captured: str, page_text: str, part: int = 0) -> Edit | None:
+        """Record the edits for a drifted command of ``step`` (``part``: which command);
+        ``page_text`` is the text the step was parsed from.
 
         Returns the promise's edit, or None when nothing drifted or the update is refused
         (then said in :attr:`refused`).
         """
         try:
-            edits = promise_edits(step, captured)
+            edits = promise_edits(step, captured, part)
         except PageError as error:
             self.refused.append(str(error))
             return None
@@ -199,12 +198,34 @@ class PendingUpdates:
             return None
         key = step.path.resolve()
         self._remember(key, page_text)
-        self._edits[key] = [e for e in self._edits[key] if e.line != step.line] + edits
+        self._edits[key] = [
+            e for e in self._edits[key] if (e.line, e.part) != (step.line, part)
+        ] + edits
         return edits[0]
 
     def edits_of(self, step: Step) -> list[Edit]:
-        """The pending edits of ``step`` (its promise, and its fences when lengthened)."""
+        """The pending edits of ``step`` (its promises, and its fences when lengthened)."""
         return [e for e in self._edits.get(step.path.resolve(), []) if e.line == step.line]
+
+    def updated_step(self, step: Step) -> tuple[str, str | None]:
+        """``step``'s source with its pending edits applied, and its promise as the page
+        will then show it (for the transcript, so that it is not stale for this very edit)."""
+        at, end = step.span
+        edits = [e for e in self.edits_of(step) if at <= e.start <= e.end <= end]
+        source = apply_edits(step.source, [_moved(e, -at) for e in edits])
+        promised: list[str | None] = [command.expected for command in step.commands]
+        for edit in edits:
+            command = step.commands[edit.part]
+            if command.result_span is not None and edit.start == command.result_span[0]:
+                promised[edit.part] = "".join(
+                    line.removeprefix(step.result_indent)
+                    for line in edit.replacement.splitlines(True)
+                )
+        if len(step.commands) == 1:
+            return source, promised[0]
+        if all(promise is None for promise in promised):
+            return source, None
+        return source, session_text(step.commands, promised)
 
     def _remember(self, key: Path, page_text: str) -> None:
         if self._originals.setdefault(key, page_text) != page_text:
@@ -220,7 +241,7 @@ class PendingUpdates:
             "pages": {
                 str(path): {
                     "original": self._originals[path],
-                    "edits": [[e.start, e.end, e.replacement, e.line] for e in edits],
+                    "edits": [[e.start, e.end, e.replacement, e.line, e.part] for e in edits],
                 }
                 for path, edits in self._edits.items()
             },
@@ -233,8 +254,10 @@ class PendingUpdates:
             key = Path(name)
             self._remember(key, page["original"])
             edits = [Edit(key, *edit) for edit in page["edits"]]
-            steps = {e.line for e in edits}
-            self._edits[key] = [e for e in self._edits[key] if e.line not in steps] + edits
+            commands = {(e.line, e.part) for e in edits}
+            self._edits[key] = [
+                e for e in self._edits[key] if (e.line, e.part) not in commands
+            ] + edits
         self.refused += data["refused"]
 
     def write(self) -> list[str]:
@@ -262,6 +285,10 @@ class PendingUpdates:
         return written
 
 
+def _moved(edit: Edit, by: int) -> Edit:
+    return Edit(edit.path, edit.start + by, edit.end + by, edit.replacement, edit.line, edit.part)
+
+
 def _promises(edits: list[Edit]) -> int:
-    """How many steps' promises ``edits`` rewrite (a lengthened fence is part of its step's)."""
-    return len({edit.line for edit in edits})
+    """How many promises ``edits`` rewrite (a lengthened fence is part of its command's)."""
+    return len({(edit.line, edit.part) for edit in edits})

@@ -197,3 +197,31 @@ def test_a_step_whose_update_lengthens_its_fences_is_not_stale(tmp_path: Path) -
     (record,) = run_pages([page], None, docs_root=tmp_path, driver="none", updates=updates)
     assert updates.write() and "````\n# Result ==>\na\n```\nb\n````" in page.read_text()
     assert [o.status for o in page_freshness(parse_page(page), record).outcomes] == ["passed"]
+
+
+def test_a_prerequisite_whose_promise_drifted_does_not_hide_its_dependents(tmp_path: Path) -> None:
+    base = tmp_path / "base.md"
+    base.write_text(
+        "# Base\n\n```sh dojo\nexport READY=yes\necho drifted\n# Result ==>\nold\n```\n"
+    )
+    child = tmp_path / "child.md"
+    child.write_text(
+        "---\nrequires: [base.md]\n---\n# Child\n\n"
+        "```sh dojo\necho $READY\n# Result ==>\nyes\n```\n"
+    )
+    (record,) = run_pages([child], None, driver="none", docs_root=tmp_path)
+    assert [step.verdict for step in record.steps] == ["passed"]
+    (base_record,) = run_pages([base], None, driver="none", docs_root=tmp_path)
+    assert [step.verdict for step in base_record.steps] == ["failed"]  # reported on its page
+
+
+def test_a_prerequisite_whose_command_fails_stops_its_dependents(tmp_path: Path) -> None:
+    base = tmp_path / "base.md"
+    base.write_text("# Base\n\n```sh dojo\nfalse\n```\n")
+    child = tmp_path / "child.md"
+    child.write_text("---\nrequires: [base.md]\n---\n# Child\n\n```sh dojo\necho never\n```\n")
+    session = PageSession.for_path(child, driver="none", docs_root=tmp_path)
+    with session:
+        (outcome,) = session.run_all()
+    assert outcome.verdict == "error"
+    assert "prerequisite step" in outcome.explanation and "base.md:3" in outcome.explanation
