@@ -18,7 +18,7 @@ from functools import lru_cache
 from dojo_exec.bindings import Pair
 from dojo_exec.elisions import is_elision, split_tail, unescape
 from dojo_exec.tables import Table, find_tables
-from dojo_exec.volatile import ACCEPT, scan
+from dojo_exec.volatile import accept, scan
 
 _WS = re.compile(r"(\s+)")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufe0e\ufe0f"))
@@ -67,23 +67,25 @@ def indent(line: str) -> int:
 
 @lru_cache(maxsize=8192)
 def compile_text(
-    text: str, versions: bool, id_cell: bool = False, tail: bool = True
+    text: str, versions: bool, id_cell: bool = False, tail: bool = True, exact_indent: bool = False
 ) -> tuple[re.Pattern[str], tuple[tuple[str, str], ...]]:
     """A promised line or cell → regex with one group per volatile literal, and the slots.
 
     ``tail``: a final ``...``/``…`` after some text elides the rest of the captured text.
+    ``exact_indent``: leading spaces must be as many in the capture (else any run of them).
     """
     head = split_tail(text) if tail else None
     body = text if head is None else head.rstrip()
-    parts: list[str] = []
+    lead = len(body) - len(body.lstrip()) if exact_indent else 0
+    parts: list[str] = [re.escape(body[:lead])]
     slots: list[tuple[str, str]] = []
-    for piece in scan(body, versions, id_cell):
+    for piece in scan(body[lead:], versions, id_cell):
         if piece.kind is None:
             parts.extend(
                 r"\s+" if ws.isspace() else re.escape(ws) for ws in _WS.split(piece.text) if ws
             )
         else:
-            parts.append(f"({ACCEPT[piece.kind]})")
+            parts.append(f"({accept(piece.kind, piece.text)})")
             slots.append((piece.kind, piece.text))
     if head is not None:
         parts.append(r"(?s:.*)")
@@ -91,10 +93,15 @@ def compile_text(
 
 
 def pairs(
-    promised: str, captured: str, versions: bool, id_cell: bool = False, tail: bool = True
+    promised: str,
+    captured: str,
+    versions: bool,
+    id_cell: bool = False,
+    tail: bool = True,
+    exact_indent: bool = False,
 ) -> list[Pair] | None:
     """Binding pairs if ``captured`` has the shape of ``promised``, else None."""
-    pattern, slots = compile_text(promised, versions, id_cell, tail)
+    pattern, slots = compile_text(promised, versions, id_cell, tail, exact_indent)
     if promised == captured and (not tail or split_tail(promised) is None):
         return [(kind, literal, literal) for kind, literal in slots]
     found = pattern.fullmatch(captured)

@@ -48,7 +48,9 @@ def match_segment(run: Run, p: Seg, c: Seg, state: State) -> tuple[State | None,
     if p.kind != c.kind:
         what = "a table" if p.kind == "table" else "a line"
         return None, f"{where}: promised {what} {p.text!r}, captured {c.text!r}"
-    found = pairs(p.text, c.text, run.options.versions, tail=not p.literal)
+    found = pairs(
+        p.text, c.text, run.options.versions, tail=not p.literal, exact_indent=run.exact_indent
+    )
     if found is None:
         return None, f"{where}: promised {p.text!r}, captured {c.text!r}"
     new, why = extend(state, found)

@@ -84,7 +84,14 @@ class _Rewrite:
             assert p.table is not None and c.table is not None
             return p.table.names == c.table.names
         if p.kind == "line" and c.kind == "line":
-            found = pairs(p.text, c.text, self.run.options.versions, tail=not p.literal)
+            run = self.run
+            found = pairs(
+                p.text,
+                c.text,
+                run.options.versions,
+                tail=not p.literal,
+                exact_indent=run.exact_indent,
+            )
             return found is not None and extend(State(), found)[0] is not None
         return False
 
@@ -118,7 +125,9 @@ class _Rewrite:
         for i, j in aligned:
             p, c = self.ps[i], self.cs[j]
             if p.kind == "line":
-                found = pairs(p.text, c.text, versions, tail=not p.literal) or []
+                exact = self.run.exact_indent
+                found = pairs(p.text, c.text, versions, tail=not p.literal, exact_indent=exact)
+                found = found or []
                 self.state = extend(self.state, found)[0] or self.state
         for i, j in aligned:
             p, c = self.ps[i], self.cs[j]
@@ -312,8 +321,7 @@ def _layout_like(pt: Table, cells: Sequence[str]) -> str | None:
         if line and len(line) + 2 > column.start:
             return None
         line = line.ljust(column.start) + shown_cell(cell)
-    line = line.rstrip()
-    return None if is_elision(line) else line
+    return escape(line.rstrip())
 
 
 def _rerender_table(run: Run, pt: Table, ct: Table) -> list[str]:
@@ -334,7 +342,7 @@ def _rerender_table(run: Run, pt: Table, ct: Table) -> list[str]:
     body = iter(rendered[1:])
     for cells in kept:
         if cells is not None:
-            out.append(next(body))
+            out.append(escape(next(body)))
         elif out[-1] != ELLIPSIS:
             out.append(ELLIPSIS)
     return out

@@ -58,6 +58,7 @@ class Run:
     options: MatchOptions
     budget: Budget = field(default_factory=Budget)
     literal: frozenset[int] = frozenset()  # promise lines that were escaped elisions
+    exact_indent: bool = False  # leading spaces compared exactly (an indentation shift)
 
     @classmethod
     def of(cls, expected: str, captured: str, options: MatchOptions) -> Run:
@@ -73,7 +74,7 @@ class Run:
             " " * shift + line if line and shift > 0 else line[min(-shift, indent(line)) :]
             for line in self.plines
         ]
-        return Run(plines, self.clines, self.options, self.budget, self.literal)
+        return Run(plines, self.clines, self.options, self.budget, self.literal, True)
 
 
 Matcher = Callable[[int, int, State], tuple["State | None", str]]

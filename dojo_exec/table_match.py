@@ -25,14 +25,15 @@ def id_column(name: str) -> bool:
 def row_pairs(run: Run, table: Table, prow: Row, crow: Row) -> tuple[list[Pair] | None, str]:
     """Binding pairs if the captured row has the shape of the promised one, else why not."""
     found: list[Pair] = []
-    stop = tail_start(prow.cells)
+    literal = prow.line in run.literal  # an escaped elision row: no cell elisions either
+    stop = None if literal else tail_start(prow.cells)
     cells = zip(table.columns, prow.cells, crow.cells, strict=True)
     for number, (column, p, c) in enumerate(cells):
         if stop is not None and number >= stop and (number > stop or is_wildcard(p) or not p):
             break
-        if is_wildcard(p):
+        if is_wildcard(p) and not literal:
             continue
-        cell = pairs(p, c, run.options.versions, id_column(column.name))
+        cell = pairs(p, c, run.options.versions, id_column(column.name), tail=not literal)
         if cell is None:
             return None, f"column {column.name}: promised {p!r}, captured {c!r}"
         found.extend(cell)

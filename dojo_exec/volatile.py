@@ -31,7 +31,8 @@ size       ``23.47GiB``, ``1.953 GiB``, ``15.6MB``,   any size in those units
 kernel     any ``<digits>.<digits>…`` word right       any such word
            after ``Kernel Version:``
 index      digits right after ``"Index":`` (raft       any digits
-           version numbers in inspect JSON)
+           version numbers in inspect JSON) or
+           ``"Pid":``
 age        ``<duration> ago`` (``5 minutes ago``,      same
            ``about a minute ago``, ``less than a
            second ago``; any case)
@@ -50,11 +51,12 @@ table column named ``ID``/``CONTAINER ID`` the digit rule is dropped (see
 :func:`scan` ``id_cell``), which covers the outputs that show truncated IDs.
 
 The other new shapes keep ordinary words literal by needing context or a rare mix: a
-kernel version only after ``Kernel Version:``, a raft index only after ``"Index":``, a size
-only as a number glued to (or one space before) a unit ``B``/``kB``/``MiB``/…, a key only
-as 40+ base64 characters mixing upper case, lower case and digits (a long path of such
-characters would be taken for a key).  A kernel version elsewhere (``uname -r``) stays
-literal.
+kernel version only after ``Kernel Version:``, a raft index or PID only after
+``"Index":``/``"Pid":``, a size only as a number glued to (or one space before) a unit
+``B``/``kB``/``MiB``/…, a key only as 40+ base64 characters mixing upper case, lower case
+and digits (a long path of such characters would be taken for a key).  A kernel version
+elsewhere (``uname -r``) stays literal.  *False positive*: a number before a lone ``B``
+in prose (``2 B``) is taken for a size.
 
 Identities (IDs, tokens, digests, PEM blocks, keys, engine IDs, IPs, ports) *bind*: the
 same promised literal must capture the same value everywhere, and two different literals
@@ -113,6 +115,14 @@ CONTEXT_KINDS = frozenset({"kernel", "index"})
 """Kinds recognised after a label; their match starts with the whitespace after it."""
 
 
+def accept(kind: str, literal: str) -> str:
+    """Regex accepting a captured value for a promised literal (a PEM block keeps its label)."""
+    if kind == "pem":
+        label = literal[len("-----BEGIN ") : literal.index("-----", 5)]
+        return _PEM.replace("[A-Z0-9 ]+", re.escape(label))
+    return ACCEPT[kind]
+
+
 def _id(length: int) -> str:
     return (
         rf"{_ALNUM_EDGE_L}(?=[a-z]{{0,{length - 1}}}\d)(?=\d{{0,{length - 1}}}[a-z])"
@@ -133,7 +143,7 @@ _RECOGNISE = [
     ("ip", r"(?<![\w.])" + ACCEPT["ip"] + r"(?!\w|\.\d)"),
     ("size", r"(?<![\w.])" + _SIZE + r"(?![\w.])"),
     ("kernel", r"(?<=Kernel Version:)[ \t]+" + ACCEPT["kernel"]),
-    ("index", r'(?<="Index":)[ \t]*\d+(?![\w.])'),
+    ("index", r'(?:(?<="Index":)|(?<="Pid":))[ \t]*\d+(?![\w.])'),
     ("age", r"(?<![\w])" + ACCEPT["age"] + r"\b"),
     ("uptime", r"(?<=\bUp )" + _DURATION + r"\b"),
 ]

@@ -122,3 +122,95 @@ def test_reconcile_of_a_drifted_table_matches(name: str, seed: int, data: st.Dat
 def test_reconcile_keeps_a_matching_promise(name: str, seed: int) -> None:
     captured = rerandomise(TEXT[name], seed, shuffle=True)
     assert reconcile(TEXT[name], captured) == TEXT[name]
+
+
+# --------------------------------------------------------------------------- reconcile, new shapes
+
+from matching_twins import RUN_A, RUN_B, capture, rerandomise_more  # noqa: E402
+
+from dojo_exec.elisions import is_elision  # noqa: E402
+
+REAL = {f"old/{n}": TEXT[n] for n in NAMES} | {
+    f"new/{p.name}": capture(p.name) for p in sorted(RUN_A.glob("*.txt"))
+}
+SECOND = {f"new/{p.name}": capture(p.name, RUN_B) for p in sorted(RUN_B.glob("*.txt"))}
+MARKERS = ["...", "…", "...snip...", "[...]", "<snip>", "[snip]", "...SNIP..."]
+reals = st.sampled_from(sorted(REAL))
+markers = st.sampled_from(MARKERS)
+
+
+def _drift(text: str, data: st.DataObject) -> str:
+    """A capture that drifted: a line dropped, changed, or a marker-like line added."""
+    lines = text.split("\n")
+    spot = data.draw(st.integers(0, len(lines) - 1))
+    how = data.draw(st.sampled_from(["drop", "change", "marker", "none"]))
+    if how == "drop" and len(lines) > 1 and lines[spot].strip():  # (a blank line ends a table)
+        del lines[spot]
+    elif how == "change":
+        lines[spot] = lines[spot].replace("a", "o", 1) + " (changed)"
+    elif how == "marker":
+        lines.insert(spot, data.draw(markers))
+    return "\n".join(lines)
+
+
+def _elide(text: str, data: st.DataObject) -> str:
+    """The promise with some lines replaced by elisions, or a line's end elided."""
+    lines = text.split("\n")
+    for _ in range(data.draw(st.integers(0, 2))):
+        spot = data.draw(st.integers(0, len(lines) - 1))
+        if data.draw(st.booleans()):
+            lines[spot] = data.draw(markers)
+        elif " " in lines[spot].strip():  # cut after a word, as an author would
+            cut = lines[spot].rstrip().rindex(" ")
+            lines[spot] = lines[spot][:cut] + " " + data.draw(st.sampled_from(["...", "…"]))
+    return "\n".join(lines)
+
+
+def _check_reconciled(promised: str, captured: str, seed: int, options: MatchOptions) -> None:
+    new = reconcile(promised, captured, options)
+    result = match(new, captured, options)
+    assert result.ok, result.explanation
+    assert reconcile(new, captured, options) == new
+    twin = rerandomise_more(captured, seed)
+    assert match(new, twin, options).ok, match(new, twin, options).explanation
+
+
+@PROPERTY
+@given(reals, reals, seeds, st.booleans(), st.data())
+def test_reconcile_fixpoint_over_real_outputs_and_new_shapes(
+    promised: str, captured: str, seed: int, ordered: bool, data: st.DataObject
+) -> None:
+    capture_text = rerandomise_more(REAL[captured], seed)
+    _check_reconciled(REAL[promised], _drift(capture_text, data), seed + 1, MatchOptions(ordered))
+
+
+@PROPERTY
+@given(reals, seeds, st.data())
+def test_reconcile_fixpoint_with_elisions_in_the_promise(
+    name: str, seed: int, data: st.DataObject
+) -> None:
+    promised = _elide(REAL[name], data)
+    captured = _drift(SECOND.get(name) or rerandomise_more(REAL[name], seed), data)
+    _check_reconciled(promised, captured, seed, MatchOptions())
+
+
+@PROPERTY
+@given(reals, seeds, markers, st.data())
+def test_a_captured_marker_line_never_becomes_an_elision(
+    name: str, seed: int, marker: str, data: st.DataObject
+) -> None:
+    lines = rerandomise_more(REAL[name], seed).split("\n")
+    spot = data.draw(st.integers(1, len(lines)))
+    captured = "\n".join([*lines[:spot], marker, *lines[spot:]])
+    new = reconcile(REAL[name], captured)
+    assert match(new, captured).ok
+    assert not any(is_elision(line) for line in new.split("\n")) or any(
+        is_elision(line) for line in REAL[name].split("\n")
+    )
+
+
+@PROPERTY
+@given(st.sampled_from(sorted(SECOND)), seeds)
+def test_second_engine_and_its_twins_match_the_first(name: str, seed: int) -> None:
+    assert match(REAL[name], SECOND[name]).ok
+    assert match(REAL[name], rerandomise_more(SECOND[name], seed, shuffle=True)).ok

@@ -87,3 +87,60 @@ def test_id_cell_accepts_ids_without_digits() -> None:
         ("id25", "k1qovxjy3hrue0dlnud6yei3e"),
         (None, " *"),
     ]
+
+
+def _line(name: str, label: str) -> str:
+    from matching_twins import capture
+
+    return next(line for line in capture(name).splitlines() if label in line)
+
+
+@pytest.mark.parametrize(
+    ("name", "label", "kind"),
+    [
+        ("docker-info.txt", " ID: ", "engine"),
+        ("docker-info.txt", "Kernel Version:", "kernel"),
+        ("docker-info.txt", "Total Memory:", "size"),
+        ("node-inspect-pretty.txt", "Joined at:", "timestamp"),
+        ("node-inspect-pretty.txt", "Memory:", "size"),
+        ("node-inspect-pretty.txt", "Issuer Public Key:", "key"),
+        ("node-inspect.txt", '"CreatedAt"', "timestamp"),
+        ("node-inspect.txt", '"Index"', "index"),
+        ("images.txt", "alpine", "size"),
+    ],
+)
+def test_new_shapes_on_real_lines(name: str, label: str, kind: str) -> None:
+    kinds = [p.kind for p in scan(_line(name, label)) if p.kind]
+    assert kind in kinds
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("3f4e9a1c-5b2d-4e6f-8a7b-9c0d1e2f3a4b", "engine"),  # docker info 23+
+        ("2026-11-30 13:48:25.013972024 +0000 UTC", "timestamp"),
+        ("2026-11-30T13:48:25.013972024+00:00", "timestamp"),
+        ("1.953 GiB", "size"),
+        ("15.6MB", "size"),
+        ("2.5kB", "size"),
+        ("512 B", "size"),
+    ],
+)
+def test_new_shapes_in_their_documented_forms(text: str, kind: str) -> None:
+    assert classify(text) == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kernel 6.1.0-28-amd64",  # a kernel version only after "Kernel Version:"
+        " Issuer Subject:\tMBMxETAPBgNVBAMTCHN3YXJtLWNh",  # short base64 stays literal
+        "/usr/local/lib/docker/cli-plugins",
+        "B-tree",
+        "version 1.2 Beta",
+        "Index 12",
+        "ABCD:EFGH",
+    ],
+)
+def test_new_shapes_leave_ordinary_text_literal(text: str) -> None:
+    assert all(p.kind is None for p in scan(text))
