@@ -144,6 +144,7 @@ class DojoReporter:
         self.steps: list[dict[str, Any]] = []
         self.written: list[str] = []
         self.refused: list[str] = []
+        self.unstable: list[str] = []
         self.interrupted = False
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -171,6 +172,7 @@ class DojoReporter:
         else:
             self.written += updates.write()
             self.refused += updates.refused
+            self.unstable += updates.unstable
             if updates.refused and session.exitstatus == pytest.ExitCode.OK:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED  # an update was not made
 
@@ -191,6 +193,8 @@ class DojoReporter:
         )
         for line in self.written:
             terminalreporter.line(f"updated {line}")
+        for line in self.unstable:
+            terminalreporter.line(line, yellow=True)
         for line in self.refused:
             terminalreporter.line(line, red=True)
         if self.interrupted:

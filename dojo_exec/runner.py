@@ -22,11 +22,12 @@ from pathlib import Path
 
 from dojo_exec import __version__
 from dojo_exec.cluster import EMBEDDED, NO_MACHINE_CHOSEN, NO_MACHINES, Cluster
-from dojo_exec.judgement import Judgement, judge, shown_output
-from dojo_exec.page import Command, Page, Step, resolve_order, source_digest
+from dojo_exec.judgement import Judgement, judge, match_options, shown_output
+from dojo_exec.page import Command, Page, PageError, Step, parse_text, resolve_order, source_digest
 from dojo_exec.shell import MachineShell, Shell, ShellDied, StepRun
+from dojo_exec.stability import settle
 from dojo_exec.transcripts import RunRecord, StepRecord, Verdict, page_key, record_run
-from dojo_exec.update import PendingUpdates
+from dojo_exec.update import PendingUpdates, apply_edits
 
 BACKOFF_START = 0.5
 BACKOFF_LIMIT = 5.0
@@ -127,6 +128,8 @@ class PageSession:
     machine_shells: dict[str, Shell] = field(default_factory=dict)
     updated_steps: list[tuple[Step, Judgement]] = field(default_factory=list)
     stopped: str | None = None  # why the page stopped early
+    confirm: bool = True  # in update mode, check rewritten promises by a second run
+    driver_label: str = ""
     started_at: float = 0.0
     started_iso: str = ""
 
@@ -144,6 +147,7 @@ class PageSession:
         self.started_at = time.monotonic()
         self.started_iso = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.cluster = Cluster.create(self.driver, base=self.cluster_base)
+        self.driver_label = self.cluster.driver_label
         self.cluster.extra_env["DOJO_PAGE_DIR"] = str(self.page.path.resolve().parent)
         self.shell = Shell(
             env=self.cluster.env(), cwd=self.cluster.workdir, name=self.page.path.name
@@ -159,24 +163,89 @@ class PageSession:
                     return
 
     def close(self) -> RunRecord | None:
-        """Record the run (when every step of the page ran), then remove the cluster."""
+        """Record the run (when every step of the page ran), then remove the cluster.
+
+        In update mode the promises this run rewrote are first checked by a second run of
+        the page (:meth:`_confirm_updates`): update writes only what a verify will pass.
+        """
         record: RunRecord | None = None
+        complete = self.shell is not None and self._complete()
         try:
-            if self.shell is not None and self._complete():
-                record = self._run_record()
-                if self.transcripts_root is not None:
-                    record_run(self.transcripts_root, record)
+            versions = self._versions() if complete else ("unknown", "unknown")
         finally:
-            for machine_shell in self.machine_shells.values():
-                machine_shell.close()
-            self.machine_shells.clear()
+            self._teardown()
+        if complete:
+            if self.updates is not None and self.updated_steps and self.confirm:
+                self._confirm_updates()
+            record = self._run_record(versions)
+            if self.transcripts_root is not None:
+                record_run(self.transcripts_root, record)
+        return record
+
+    def _teardown(self) -> None:
+        for machine_shell in self.machine_shells.values():
+            machine_shell.close()
+        self.machine_shells.clear()
+        try:
             if self.shell is not None:
                 self.shell.close()
+        finally:
             if self.cluster is not None:
                 self.cluster.teardown()
             self.shell = None
             self.cluster = None
-        return record
+
+    def _confirm_updates(self) -> None:
+        """Run the page again with its rewritten promises; settle those the second run broke."""
+        assert self.updates is not None
+        text = apply_edits(self.page.text, self.updates.page_edits(self.page.path))
+        try:
+            rewritten = parse_text(text, self.page.path)
+        except PageError as error:
+            self.updates.refused.append(f"{error} (after update; not written)")
+            return
+        second = PageSession(
+            page=rewritten, driver=self.driver, cluster_base=self.cluster_base, confirm=False
+        )
+        with second:
+            second.run_all()
+        for step, judged in self.updated_steps:
+            again = second.outcomes.get(step.index)
+            if again is None or again.judgement is None:
+                continue
+            for part in judged.drifted:
+                if part >= len(again.judgement.commands):
+                    continue
+                confirmed = again.judgement.commands[part]
+                if confirmed.promise_kept:
+                    continue
+                self._settle(step, part, rewritten.steps[step.index], judged, confirmed.run)
+            outcome = self.outcomes.get(step.index)
+            if outcome is not None:
+                outcome.updated_source, outcome.updated_promise = self.updates.updated_step(step)
+
+    def _settle(
+        self, step: Step, part: int, rewritten: Step, judged: Judgement, second: StepRun
+    ) -> None:
+        assert self.updates is not None
+        promise = rewritten.commands[part].expected or ""
+        first = judged.commands[part].run.output
+        settled = settle(promise, first, second.output, match_options(step))
+        varied = "; ".join(f"{a.strip()!r} / {b.strip()!r}" for a, b in settled.varied[:3])
+        where = f"{step.location}" + (f" (command {part + 1})" if len(step.commands) > 1 else "")
+        if settled.promise is None:
+            report = (
+                f"{where}: unstable: two runs printed different output ({varied}); "
+                "promise not rewritten: elide what varies with `...` or state it with a check"
+            )
+            self.updates.refused.append(report)
+        else:
+            hint = f"; or {settled.proposal}" if settled.proposal else ""
+            report = (
+                f"{where}: unstable: two runs differed ({varied}); written with `...` "
+                f"where they differ{hint}"
+            )
+        self.updates.settle(step, part, settled.promise, report)
 
     def __enter__(self) -> PageSession:
         return self
@@ -419,17 +488,16 @@ class PageSession:
         except Exception:  # provenance must never fail a run
             return "unknown"
 
-    def _run_record(self) -> RunRecord:
-        client, engine = self._versions()
+    def _run_record(self, versions: tuple[str, str]) -> RunRecord:
+        client, engine = versions
         steps = [self.outcomes[i].record() for i in sorted(self.outcomes)]
-        assert self.cluster is not None
         return RunRecord(
             page=self._page_key(self.page.path),
             started=self.started_iso,
             duration=round(time.monotonic() - self.started_at, 2),
             docker_client=client,
             docker_engine=engine,
-            driver=self.cluster.driver_label,
+            driver=self.driver_label,
             images=self._images(),
             dojo_exec=__version__,
             steps=steps,

@@ -181,6 +181,7 @@ class PendingUpdates:
         self._originals: dict[Path, str] = {}
         self._changed: set[Path] = set()  # read as two different texts during the run
         self.refused: list[str] = []  # one located line per update that was not made
+        self.unstable: list[str] = []  # promises a second run broke, and what was written
 
     def add(self, step: Step, captured: str, page_text: str, part: int = 0) -> Edit | None:
         """Record the edits for a drifted command of ``step`` (``part``: which command);
@@ -202,6 +203,27 @@ class PendingUpdates:
             e for e in self._edits[key] if (e.line, e.part) != (step.line, part)
         ] + edits
         return edits[0]
+
+    def page_edits(self, path: Path) -> list[Edit]:
+        """The pending edits of one page, on the text it was parsed from."""
+        return list(self._edits.get(path.resolve(), []))
+
+    def settle(self, step: Step, part: int, promise: str | None, report: str) -> None:
+        """A rewritten promise that a second run broke: write ``promise`` (which keeps both
+        runs) instead, or nothing when there is none; ``report`` says so in :attr:`unstable`."""
+        key = step.path.resolve()
+        kept = [e for e in self._edits.get(key, []) if (e.line, e.part) != (step.line, part)]
+        self._edits[key] = kept
+        if promise is not None:
+            command = step.commands[part]
+            assert command.result_span is not None
+            indent = step.result_indent
+            body = "".join(
+                f"{indent}{ln}\n" if ln else "\n" for ln in promise.rstrip("\n").split("\n")
+            )
+            start, end = command.result_span
+            self._edits[key].append(Edit(step.path, start, end, body, step.line, part))
+        self.unstable.append(report)
 
     def edits_of(self, step: Step) -> list[Edit]:
         """The pending edits of ``step`` (its promises, and its fences when lengthened)."""
@@ -246,6 +268,7 @@ class PendingUpdates:
                 for path, edits in self._edits.items()
             },
             "refused": self.refused,
+            "unstable": self.unstable,
         }
 
     def merge(self, data: dict[str, Any]) -> None:
@@ -259,6 +282,7 @@ class PendingUpdates:
                 e for e in self._edits[key] if (e.line, e.part) not in commands
             ] + edits
         self.refused += data["refused"]
+        self.unstable += data.get("unstable", [])
 
     def write(self) -> list[str]:
         """Write every changed page; one line per page written.
