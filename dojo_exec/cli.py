@@ -44,8 +44,9 @@ def _client() -> docker.DockerClient:
 
 def prepare(_: argparse.Namespace) -> int:
     """Build the node image and the stand-in images when missing (or stale)."""
-    from dojo_exec.machines.mirror import registry_reachable
+    from dojo_exec.machines.internet import ensure_internet_image
     from dojo_exec.machines.node_image import DEFAULT_SUITE, ensure_node_image
+    from dojo_exec.machines.offline import use_stand_ins
     from dojo_exec.machines.stand_ins import ensure_stand_ins
 
     client = _client()
@@ -53,12 +54,13 @@ def prepare(_: argparse.Namespace) -> int:
     with err.status(f"node image ({suite})…"):
         tag = ensure_node_image(client, suite, log=lambda m: err.print(f"  {m}"))
     err.print(f"node image: {tag}")
-    if registry_reachable(client):
+    if not use_stand_ins(client):
         err.print("images: a registry is reachable; the machines pull the real images")
         return 0
     with err.status("stand-in images…"):
         images = ensure_stand_ins(client, log=lambda m: err.print(f"  {m}"))
-    err.print(f"stand-in images: {', '.join(images)}")
+        internet = ensure_internet_image(client, log=lambda m: err.print(f"  {m}"))
+    err.print(f"stand-in images: {', '.join(images)}; internet stand-in: {internet}")
     return 0
 
 
