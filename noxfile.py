@@ -63,6 +63,8 @@ def _pytest_tests(session: nox.Session) -> None:
         "tests",
         "-p",
         "no:cacheprovider",
+        "-m",
+        "not tutorial",
         "-n",
         "2",
         "--dist",
@@ -71,6 +73,28 @@ def _pytest_tests(session: nox.Session) -> None:
         "900",
         *session.posargs,
     )
+
+
+@nox.session
+def tutorial(session: nox.Session) -> None:
+    """A tutorial written in Docker's docs style, with 2016 outputs: one update, then verify.
+
+    Slow (every page runs three times: update, its confirming second run, verify), so it is
+    not part of ``tests``.
+    """
+    _install(session, "test")
+    with _machines(session):
+        session.run(
+            "pytest",
+            "tests/test_tutorial_as_written.py",
+            "-p",
+            "no:cacheprovider",
+            "-m",
+            "tutorial",
+            "--timeout",
+            "3600",
+            *session.posargs,
+        )
 
 
 @nox.session

@@ -214,6 +214,7 @@ def texts(folder: Path) -> dict[str, str]:
 
 
 @pytest.mark.docker
+@pytest.mark.tutorial
 def test_one_update_brings_the_2016_promises_to_today_and_verify_then_passes(
     tmp_path: Path,
 ) -> None:
