@@ -27,7 +27,7 @@ from dojo_exec.machines.stand_ins import LABEL_ABSENT_TAGS
 from dojo_exec.machines.store import Store
 from dojo_exec.machines.teardown import remove_cluster
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("offline-cluster")]  # one shared cluster
 MACHINES = ("manager1", "worker1", "worker2")
 PROJECT_RECIPE = """\
 ARG BASE
