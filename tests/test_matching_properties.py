@@ -160,8 +160,8 @@ def _elide(text: str, data: st.DataObject) -> str:
         spot = data.draw(st.integers(0, len(lines) - 1))
         if data.draw(st.booleans()):
             lines[spot] = data.draw(markers)
-        elif " " in lines[spot].strip():  # cut after a word, as an author would
-            cut = lines[spot].rstrip().rindex(" ")
+        elif "  " in lines[spot].strip():  # cut before a column, as an author would
+            cut = lines[spot].rstrip().rindex("  ")
             lines[spot] = lines[spot][:cut] + " " + data.draw(st.sampled_from(["...", "…"]))
     return "\n".join(lines)
 

@@ -100,3 +100,14 @@ def test_render_is_docker_layout() -> None:
         assert (
             render(table.names, [row.cells for row in table.rows]) == lines[table.start : table.end]
         )
+
+
+def test_elision_markers_in_a_promised_table_but_rows_in_a_capture() -> None:
+    lines = _lines("13-service-ps-5.txt")[:3]
+    for marker in ["...", "…", "[...]", "<snip>"]:
+        (table,) = find_tables([*lines, marker, _lines("13-service-ps-5.txt")[3]])
+        assert len(table.rows) == 3 and table.elided == (2,)
+        (captured,) = find_tables([*lines, marker], elisions=False)
+        assert len(captured.rows) == 3 and captured.elided == ()
+        (escaped,) = find_tables([*lines, marker], literal=frozenset({3}))
+        assert len(escaped.rows) == 3 and escaped.elided == ()
