@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from fixtures.rerandomise import ORIGINAL, body, rerandomise
 import pytest
+from fixtures.rerandomise import ORIGINAL, body, rerandomise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
