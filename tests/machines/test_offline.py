@@ -24,7 +24,7 @@ import pytest
 from dojo_exec.machines.cli import install_shim
 from dojo_exec.machines.labels import LABEL_CLUSTER
 from dojo_exec.machines.stand_ins import LABEL_ABSENT_TAGS
-from dojo_exec.machines.store import Store
+from dojo_exec.machines.store import Store, object_name
 from dojo_exec.machines.teardown import remove_cluster
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("offline-cluster")]  # one shared cluster
@@ -150,8 +150,29 @@ def test_swarm_on_virtualbox_addresses(cluster: tuple[Bash, str]) -> None:
     socket.create_connection((ip, 2376), timeout=5).close()  # the host reaches `ip`
 
 
-def test_nginx_any_tag_answers_through_the_routing_mesh(cluster: tuple[Bash, str]) -> None:
-    sh, _ = cluster
+def manager_ready(sh: Bash, client: docker.DockerClient, cluster: str, timeout: float = 60) -> None:
+    """Wait until manager1 answers as an active manager; on timeout, say why (engine log tail).
+
+    Under CI load the manager's swarm component has been seen unavailable for a moment after a
+    test that passed on it; the wait is bounded and a lasting failure shows the engine's log.
+    """
+    try:
+        sh.until(
+            "docker-machine ssh manager1 docker info --format '{{.Swarm.ControlAvailable}}'",
+            "true",
+            timeout,
+        )
+    except AssertionError as error:
+        container = client.containers.get(object_name(cluster, "manager1"))
+        log = container.logs(tail=40).decode(errors="replace")
+        raise AssertionError(f"{error}\nmanager1's engine log (last 40 lines):\n{log}") from None
+
+
+def test_nginx_any_tag_answers_through_the_routing_mesh(
+    cluster: tuple[Bash, str], client: docker.DockerClient
+) -> None:
+    sh, name = cluster
+    manager_ready(sh, client, name)
     sh("docker-machine ssh manager1 docker service create -d --name web -p 8080:80 nginx:1.27")
     sh.until(
         "docker-machine ssh manager1 docker service ps web --filter desired-state=running",
