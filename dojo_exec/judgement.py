@@ -117,6 +117,8 @@ def _first_line(text: str) -> str:
 
 def judge_command(step: Step, command: Command, run: StepRun, last: bool) -> CommandJudgement:
     """Exit status and promise of one command."""
+    if command.login is not None and not (run.timed_out or run.shell_died):
+        return CommandJudgement(command, run, (), None)  # not run: its banner is not compared
     problems: list[str] = []
     if run.timed_out:
         problems.append(f"timed out after {step.options.timeout:g}s")

@@ -28,7 +28,11 @@ class StepOptions:
     versions: bool = False  # Docker version strings match any version
     stop_on_failure: bool = False  # a failure of this step stops the page
     prompts: tuple[str, ...] = ()  # extra prompt patterns of a console block (``prompt="# "``)
+    machine: str | None = None  # where commands whose prompt names no machine run
 
+
+MACHINE_NAME = re.compile(r"[A-Za-z0-9][\w.-]*")
+"""A docker-machine name, as ``machine=`` and the front matter's ``machine:`` take it."""
 
 OPTION_HELP = {
     "timeout": "timeout=DURATION  interrupt the step after this long (default 120s)",
@@ -43,6 +47,8 @@ OPTION_HELP = {
     "stop": "stop              stop the page if this step fails",
     "prompt": 'prompt="PROMPT"   one more prompt in this console block, e.g. prompt="# " or '
     'prompt="root@{machine}:{path}# " (repeatable)',
+    "machine": "machine=NAME      run the commands whose prompt names no machine on NAME "
+    "(as after `docker-machine ssh NAME`)",
 }
 
 
@@ -92,6 +98,10 @@ def parse_options(tokens: list[str], *, path: Path, line: int) -> StepOptions:
             if not value.strip():
                 raise PageError(path, line, 'option check needs a check: check="5 rows where ..."')
             checks.append(value.strip())
+        elif key == "machine":
+            if not MACHINE_NAME.fullmatch(value):
+                raise PageError(path, line, f"option machine={value!r}: expected a machine name")
+            values["machine"] = value
         elif key == "prompt":
             if not value:
                 raise PageError(path, line, 'option prompt needs a prompt: prompt="# "')

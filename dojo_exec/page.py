@@ -27,7 +27,7 @@ import hashlib
 import re
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -36,7 +36,13 @@ import yaml
 from dojo_exec.console import SessionCommand, SourceLine, parse_session, starts_with_prompt
 from dojo_exec.fences import Fence, _split, _split_keepends, iter_fences
 from dojo_exec.locations import PageError, display_path
-from dojo_exec.options import DEFAULT_TIMEOUT, OPTION_HELP, StepOptions, parse_options
+from dojo_exec.options import (
+    DEFAULT_TIMEOUT,
+    MACHINE_NAME,
+    OPTION_HELP,
+    StepOptions,
+    parse_options,
+)
 from dojo_exec.prompts import PromptError, Prompts
 from dojo_exec.settings import project_prompts
 
@@ -59,6 +65,7 @@ __all__ = [
 ]
 
 TAG = "dojo"
+DEFAULT_LANGUAGE = "sh"  # of a block tagged ```dojo with no language
 SHELL_LANGUAGES = frozenset({"sh", "bash", "shell", "console", "shell-session"})
 PROMPT_LANGUAGES = frozenset({"console", "shell-session"})
 """Languages whose blocks are console sessions (prompt lines and their output)."""
@@ -68,6 +75,11 @@ RESULT_MARKER = "# Result ==>"
 def source_digest(source: str) -> str:
     """The digest of a step's source text, whatever its line endings."""
     return hashlib.sha256(source.replace("\r\n", "\n").encode()).hexdigest()[:16]
+
+
+_LOGIN = re.compile(r"docker-machine\s+ssh\s+([A-Za-z0-9][\w.-]*)")
+LOGOUTS = frozenset({"exit", "logout"})
+"""Commands that end an interactive login (they run nowhere else while logged in)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,17 @@ class Command:
     line: int = 0  # 1-based line of the command
     result_span: tuple[int, int] | None = None  # offsets of its promise in the page
     result_line: int | None = None  # 1-based line of the marker, or of the first output line
+
+    @property
+    def login(self) -> str | None:
+        """The machine an interactive ``docker-machine ssh NAME`` (no command) logs in to.
+
+        A reader's terminal is then on NAME until ``exit``: such a command is not run (it
+        would wait for keys), and the commands after it whose prompt names no machine run on
+        NAME; its promise (a login banner) is not compared.
+        """
+        found = _LOGIN.fullmatch(self.text.strip())
+        return found[1] if found else None
 
 
 @dataclass(frozen=True)
@@ -241,6 +264,7 @@ def parse_text(text: str, path: Path | str) -> Page:
         raise PageError(path, 1, f"malformed front matter: {error}") from None
     requires = _requires(meta, path)
     page_prompts = _page_prompts(meta, path)
+    page_machine = _page_machine(meta, path)
     examples: list[Fence] = []
     fences = iter_fences(text, path, body_offset, examples)
     _refuse_tagged_examples(examples, path)
@@ -251,6 +275,9 @@ def parse_text(text: str, path: Path | str) -> Page:
         if number in consumed:
             continue
         tokens = _split_info(fence.info, path, fence.line) if fence.info else []
+        if tokens[:1] == [TAG]:
+            # ```dojo: a block with no language (docker/machine's and SwarmKit's ``` + `$ `)
+            tokens = [DEFAULT_LANGUAGE, *tokens]
         language = tokens[0] if tokens else ""
         tagged = len(tokens) > 1 and tokens[1] == TAG
         if not tagged and TAG in tokens[1:]:
@@ -279,6 +306,8 @@ def parse_text(text: str, path: Path | str) -> Page:
             _is_result_block(following) and not text[fence.end : following.start].strip()
         ):
             following = None
+        if options.machine is None and page_machine is not None:
+            options = replace(options, machine=page_machine)
         step = _step(text, path, fence, following, options, prompts, language, len(steps))
         if step.result_form == "block":
             consumed.add(number + 1)
@@ -468,6 +497,16 @@ def _page_prompts(meta: dict[str, object], path: Path) -> tuple[str, ...]:
     return (*raw, *project_prompts(path))
 
 
+def _page_machine(meta: dict[str, object], path: Path) -> str | None:
+    """The front matter's ``machine:``: where the page's commands run unless a prompt says."""
+    raw = meta.get("machine")
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not MACHINE_NAME.fullmatch(raw):
+        raise PageError(path, 2, f"front matter 'machine' must be a machine name (got {raw!r})")
+    return raw
+
+
 def _prompts(extra: tuple[str, ...], options: StepOptions, path: Path, line: int) -> Prompts:
     prompts = Prompts.with_extra((*options.prompts, *extra))
     try:
@@ -481,7 +520,7 @@ def _refuse_tagged_examples(examples: list[Fence], path: Path) -> None:
     """A tagged fence that Markdown reads as an indented code block must not vanish silently."""
     for example in examples:
         tokens = example.info.split()
-        if len(tokens) > 1 and tokens[1] == TAG:
+        if TAG in tokens[:2]:
             raise PageError(
                 path,
                 example.line,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -399,3 +400,66 @@ def test_steps_in_list_items_as_authors_indent_them(indent: str) -> None:
     steps = parse_text(text, Path("l.md")).steps
     assert [s.command for s in steps] == ["docker node ls", "docker service ls"]
     assert [s.indent for s in steps] == [indent, indent]
+
+
+# -- where commands run: machine=, the front matter's machine:, logins; ```dojo blocks ----------
+
+MACHINE_PAGE = """---
+machine: manager1
+---
+```dojo
+$ docker node ls
+ID   HOSTNAME
+```
+
+```console dojo machine=worker1
+$ docker-machine ssh worker2
+boot2docker banner
+docker@worker2:~$ docker ps
+$ exit
+```
+
+```sh dojo
+docker info
+```
+"""
+
+
+def test_a_block_tagged_dojo_alone_is_a_shell_step_read_as_a_session() -> None:
+    steps = parse_text(MACHINE_PAGE, "m.md").steps
+    assert steps[0].language == "sh" and steps[0].session
+    (command,) = steps[0].commands
+    assert (command.text, command.expected) == ("docker node ls", "ID   HOSTNAME\n")
+    assert steps[2].command == "docker info" and not steps[2].session
+
+
+def test_the_machine_comes_from_the_step_then_the_page() -> None:
+    steps = parse_text(MACHINE_PAGE, "m.md").steps
+    assert [s.options.machine for s in steps] == ["manager1", "worker1", "manager1"]
+    login, inside, out = steps[1].commands
+    assert (login.login, login.expected) == ("worker2", "boot2docker banner\n")
+    assert (inside.machine, inside.login) == ("worker2", None)  # the prompt names it
+    assert out.login is None and out.text == "exit"
+    assert steps[0].commands[0].machine is None  # a `$ ` prompt names no machine
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("---\nmachine: [a, b]\n---\n", "front matter 'machine' must be a machine name"),
+        ("```sh dojo machine=\nls\n```\n", "option machine='': expected a machine name"),
+        ("```sh dojo machine=a/b\nls\n```\n", "option machine='a/b'"),
+        ("para\n\n    ```dojo\n    ls\n    ```\n", "indented code block"),
+    ],
+)
+def test_bad_machines_and_hidden_dojo_blocks_are_errors_at_their_line(
+    text: str, message: str
+) -> None:
+    with pytest.raises(PageError, match=re.escape(message)):
+        parse_text(text, "bad.md")
+
+
+def test_only_a_bare_docker_machine_ssh_is_a_login() -> None:
+    page = "```console dojo\n$ docker-machine ssh m1 docker ps\n$ docker-machine  ssh  m1 \n```\n"
+    first, second = parse_text(page, "l.md").steps[0].commands
+    assert first.login is None and second.login == "m1"
