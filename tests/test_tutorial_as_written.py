@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_runs import run_cli, summary, texts
 
 from dojo_exec.page import parse_page, resolve_order
 
@@ -192,25 +191,6 @@ def test_untagged_console_blocks_are_examples_not_steps() -> None:
 
 
 # -- on a real engine ----------------------------------------------------------------------
-
-
-def run_cli(cwd: Path, *args: str, timeout: float = 3600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dojo_exec.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def summary(output: str) -> dict[str, int]:
-    line = next(ln for ln in output.splitlines() if ln.startswith("pages: "))
-    return {key: int(value) for key, value in re.findall(r"([a-z/]+): (\d+)(?!\.)", line)}
-
-
-def texts(folder: Path) -> dict[str, str]:
-    return {page.name: page.read_text() for page in sorted(folder.glob("*.md"))}
 
 
 @pytest.mark.docker
