@@ -87,7 +87,7 @@ def leaks(args: argparse.Namespace) -> int:
     from dojo_exec.machines.teardown import run_leaks
 
     client = _client()
-    run = None if args.all else _run_scope()
+    run = None if args.all else (args.scope or _run_scope())
     if run is not None:
         found = run_leaks(client, run)
         err.print(f"(what run {run} created; DOJO_RUN= or --all for everything)")
@@ -249,7 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     found.set_defaults(run=leaks)
     removing = commands.add_parser("down", help="remove embedded machines ($DOJO_RUN's or all)")
-    removing.add_argument("--all", action="store_true", help="every run's, even with $DOJO_RUN")
+    scope = removing.add_mutually_exclusive_group()
+    scope.add_argument("--all", action="store_true", help="every run's, even with $DOJO_RUN")
+    scope.add_argument("--run", dest="scope", metavar="RUN", help="this run's (as $DOJO_RUN=RUN)")
     removing.set_defaults(run=down)
     return parser
 

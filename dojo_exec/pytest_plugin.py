@@ -106,6 +106,29 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
     return [own] if own is not None else collected
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Pages in chain order, so that a page continues the swarm of the page it requires."""
+    from dojo_exec.chains import HANDOVER, order_by_chain
+
+    items[:] = order_by_chain(items, _page_of)
+    HANDOVER.want({path for path in map(_page_of, items) if path is not None})
+
+
+def pytest_sessionfinish() -> None:
+    """Remove the swarm kept for a page that did not come (deselected, failed collection)."""
+    from dojo_exec.chains import HANDOVER
+
+    HANDOVER.release()
+
+
+def _page_of(item: pytest.Item) -> Path | None:
+    """The page a step's item runs (None for any other item)."""
+    from dojo_exec.page import Step
+
+    example = getattr(item, "example", None)
+    return Path(item.path) if isinstance(getattr(example, "parsed", None), Step) else None
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     outcome = yield

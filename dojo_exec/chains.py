@@ -1,0 +1,136 @@
+"""Chained pages run once: a finished page's live swarm is handed to the page that continues it.
+
+A page that ``requires:`` others runs after replaying them on a fresh cluster, so a tutorial
+of nine chained pages runs its first page nine times.  When the pages of one run are taken in
+chain order, a page can instead continue the cluster and shells of the page it requires, as a
+reader goes from one page to the next: the page's prerequisites ran just before, on that very
+cluster, and were recorded as themselves.
+
+The decision is made here and only here: :func:`chain_order` orders pages so that a page
+follows the one it continues; :class:`Handover` keeps at most one finished session per kind
+(a run, or update's confirming run) alive for the page whose prerequisites are exactly what
+that session ran, and tears it down as soon as it cannot be used.
+"""
+
+from __future__ import annotations
+
+import atexit
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+from dojo_exec.locations import PageError
+
+Chain = tuple[Path, ...]
+"""Resolved paths of pages in the order they ran (prerequisites first)."""
+
+T = TypeVar("T")
+
+
+class Continuable(Protocol):
+    """What a handover needs of a page session."""
+
+    def release(self) -> None:
+        """Tear down the cluster and shells that were kept for a continuation."""
+
+
+def chain_of(path: Path) -> Chain:
+    """The pages a run of ``path`` runs, in order: its prerequisites, then itself."""
+    from dojo_exec.page import resolve_order
+
+    return tuple(page.path.resolve() for page in resolve_order(path))
+
+
+def chain_order(paths: Sequence[Path]) -> list[Path]:
+    """``paths`` so that a page comes right after the page it continues, where it can.
+
+    Each page's parent is its last prerequisite; pages are visited depth first from the roots
+    (pages with no parent among ``paths``), children in their given order.  A page that
+    cannot be read keeps its place among the roots (its error is reported when it runs).
+    """
+    resolved = [path.resolve() for path in paths]
+    index = {path: number for number, path in enumerate(resolved)}
+    children: dict[int, list[int]] = {number: [] for number in range(len(paths))}
+    roots: list[int] = []
+    for number, path in enumerate(resolved):
+        try:
+            chain = chain_of(path)
+        except (PageError, OSError, RecursionError):
+            roots.append(number)
+            continue
+        parent = index.get(chain[-2]) if len(chain) > 1 else None
+        (children[parent] if parent is not None else roots).append(number)
+    ordered: list[int] = []
+    stack = list(reversed(roots))
+    while stack:
+        number = stack.pop()
+        ordered.append(number)
+        stack += reversed(children[number])
+    return [paths[number] for number in ordered]
+
+
+def order_by_chain(items: Sequence[T], path_of: Callable[[T], Path | None]) -> list[T]:
+    """``items`` (a page's items together, in page order) regrouped by :func:`chain_order`.
+
+    Items with no page keep their positions; the pages' items fill the other positions.
+    """
+    pages: dict[Path, list[T]] = {}
+    for item in items:
+        path = path_of(item)
+        if path is not None:
+            pages.setdefault(path, []).append(item)
+    if len(pages) < 2:
+        return list(items)
+    regrouped = iter([item for path in chain_order(list(pages)) for item in pages[path]])
+    return [next(regrouped) if path_of(item) is not None else item for item in items]
+
+
+@dataclass
+class Handover:
+    """Finished sessions kept alive, one per kind, for the page that continues them."""
+
+    wanted: set[Chain] = field(default_factory=set)  # prerequisites of the pages of this run
+    kept: dict[str, tuple[Chain, Continuable]] = field(default_factory=dict)
+
+    def want(self, paths: Iterable[Path]) -> None:
+        """Remember which chains the pages of this run continue."""
+        for path in paths:
+            try:
+                chain = chain_of(path)
+            except (PageError, OSError, RecursionError):
+                continue
+            if len(chain) > 1:
+                self.wanted.add(chain[:-1])
+
+    def wants(self, ran: Chain) -> bool:
+        """Whether a page of this run continues what ``ran`` ran."""
+        return ran in self.wanted
+
+    def keep(self, kind: str, ran: Chain, session: Continuable) -> None:
+        """Keep ``session`` (which ran ``ran``) for a continuation; one per kind."""
+        self.release(kind)
+        self.kept[kind] = (ran, session)
+
+    def take(self, kind: str, prerequisites: Chain) -> Continuable | None:
+        """The kept session that ran exactly ``prerequisites``; any other is released."""
+        found = self.kept.pop(kind, None)
+        if found is None:
+            return None
+        ran, session = found
+        if ran == prerequisites:
+            return session
+        session.release()
+        return None
+
+    def release(self, kind: str | None = None) -> None:
+        """Tear down what is kept (of one kind, or all)."""
+        for name in [kind] if kind is not None else list(self.kept):
+            found = self.kept.pop(name, None) if name is not None else None
+            if found is not None:
+                found[1].release()
+
+
+HANDOVER = Handover()
+"""The process's handover (pytest runs pages one after another in one process per worker)."""
+atexit.register(HANDOVER.release)
