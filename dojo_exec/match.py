@@ -19,7 +19,7 @@ Two whole-output rules come first or last:
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dojo_exec.bindings import State, extend
 from dojo_exec.elisions import is_elision
@@ -37,6 +37,7 @@ class MatchResult:
     explanation: str  # "" when ok: first difference in words, then a unified diff
     bindings: dict[str, str]  # promised volatile literal -> captured value
     notes: tuple[str, ...] = ()  # how it matched when not as written (JSON, indentation)
+    kinds: dict[str, str] = field(default_factory=dict)  # promised literal -> its volatile kind
 
 
 def match_segment(run: Run, p: Seg, c: Seg, state: State) -> tuple[State | None, str]:
@@ -113,15 +114,16 @@ def match(expected: str, captured: str, options: MatchOptions = DEFAULT_OPTIONS)
     if documents[0] is not None and documents[1] is not None:
         state, why = match_json(documents[0], documents[1], options.versions)
         if state is not None:
-            return MatchResult(True, "", dict(state.fwd), ("compared as JSON",))
+            return MatchResult(True, "", dict(state.fwd), ("compared as JSON",), dict(state.kinds))
         return MatchResult(False, why + "\n" + _diff(run), {})
     state, why = run_match(run)
     if state is not None:
-        return MatchResult(True, "", dict(state.fwd))
+        return MatchResult(True, "", dict(state.fwd), kinds=dict(state.kinds))
     for shift in shifts(run):
         moved, _ = run_match(run.shifted(shift))
         if moved is not None:
-            return MatchResult(True, "", dict(moved.fwd), (shift_note(run, shift),))
+            notes = (shift_note(run, shift),)
+            return MatchResult(True, "", dict(moved.fwd), notes, dict(moved.kinds))
     return MatchResult(False, why + "\n" + _diff(run), {})
 
 

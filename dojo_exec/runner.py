@@ -26,6 +26,7 @@ from dojo_exec.judgement import Judgement, judge, match_options, shown_output
 from dojo_exec.page import Command, Page, PageError, Step, parse_text, resolve_order, source_digest
 from dojo_exec.shell import MachineShell, Shell, ShellDied, StepRun
 from dojo_exec.stability import settle
+from dojo_exec.substitution import Substitutions
 from dojo_exec.transcripts import RunRecord, StepRecord, Verdict, page_key, record_run
 from dojo_exec.update import PendingUpdates, apply_edits
 
@@ -126,6 +127,7 @@ class PageSession:
     cluster: Cluster | None = None
     shell: Shell | None = None
     machine_shells: dict[str, Shell] = field(default_factory=dict)
+    substitutions: Substitutions = field(default_factory=Substitutions)  # quoted -> real
     updated_steps: list[tuple[Step, Judgement]] = field(default_factory=list)
     stopped: str | None = None  # why the page stopped early
     confirm: bool = True  # in update mode, check rewritten promises by a second run
@@ -341,6 +343,7 @@ class PageSession:
                 outcome.explanation = failure_report(step, outcome, self._swarm_state(step))
             else:
                 outcome.explanation = failure_report(step, outcome)
+            outcome.explanation += self.substitutions.report(step.commands)
             if step.options.stop_on_failure:
                 self.stopped = f"step {step.location} failed and is marked stop"
             elif not shell_alive:
@@ -360,12 +363,13 @@ class PageSession:
         for command in step.commands:
             try:
                 shell = self._shell_for(command)
-                run = shell.run(command.text, step.options.timeout)
+                run = shell.run(self.substitutions.apply(command.text), step.options.timeout)
             except ShellDied as error:
                 return runs, str(error)
             runs.append(run)
             if run.timed_out or run.shell_died:
                 break
+            self.substitutions.learn_command(step, command, run.output)
         return runs, None
 
     def _shell_for(self, command: Command) -> Shell:

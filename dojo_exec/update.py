@@ -8,16 +8,25 @@ A page may have been parsed byte-exact (``parse_page``) or as Sybil reads it, wi
 newlines (``\\r\\n`` read as ``\\n``): either way the edits are carried over to the page's
 own text when it is written, so a CRLF page stays CRLF, new promise lines included, and every
 byte outside the drifted lines stays as it was.
+
+A secret the run printed (a swarm join token, an unlock key, a TLS private key; what
+:func:`dojo_exec.transcripts.find_secrets` finds) never reaches a page: a rewritten promise
+holds, in its place, the author's own example from that promise when it had one, else a
+clearly fake value of the same shape (``SWMTKN-1-0dojo0placeholder0…-…01``), one per real
+secret and page, so that a later command pasting it still binds to the run's real value
+(:mod:`dojo_exec.substitution`).  Secrets the page already held (an author's examples) stay.
 """
 
 from __future__ import annotations
 
+import base64
 import bisect
+import itertools
 import os
 import re
 import tempfile
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +34,7 @@ from dojo_exec.judgement import match_options
 from dojo_exec.matching import reconcile
 from dojo_exec.page import Command, PageError, Step, display_path, session_text
 from dojo_exec.screen import NOTICE_PREFIX
+from dojo_exec.transcripts import find_secrets, redact
 
 _LINE = re.compile(r"[^\r\n]*(\r\n|\r|\n|$)")
 _FENCE_RUN = re.compile(r" *(?P<fence>`{3,}|~{3,})")
@@ -173,6 +183,69 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+_TOKEN_HEAD = "SWMTKN-1-0dojo0placeholder0not0a0real0join0token"
+_PRIVATE_KEY = re.compile(
+    r"(?P<begin>-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)(?P<sep>\\n|\r?\n[ \t]*|\s)?.*?"
+    r"(?P<end>-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)",
+    re.DOTALL,
+)
+
+
+def _family(secret: str) -> str:
+    return "pem" if "PRIVATE KEY" in secret else secret[:9]
+
+
+def fake_secret(secret: str, number: int) -> str:
+    """A clearly fake value of ``secret``'s shape (``number`` tells fakes of a page apart)."""
+    if secret.startswith("SWMTKN-1-"):
+        return f"{_TOKEN_HEAD.ljust(59, '0')}-{number:025d}"
+    if secret.startswith("SWMKEY-1-"):
+        return f"SWMKEY-1-dojoPlaceholderNotARealUnlockKey{number:04d}"
+    found = _PRIVATE_KEY.match(secret)
+    if found:
+        sep = found["sep"] or "\n"
+        end = found["end"] or found["begin"].replace("BEGIN", "END")
+        body = base64.b64encode(f"dojo-exec placeholder {number}, not a real key".encode())
+        return f"{found['begin']}{sep}{body.decode()}{sep}{end}"
+    return redact(secret)
+
+
+class SecretPlaceholders:
+    """Real secrets of a run -> what a page shows instead, consistently within each page."""
+
+    def __init__(self) -> None:
+        self._pages: dict[Path, dict[str, str]] = defaultdict(dict)
+
+    def scrub(self, key: Path, promise: str, expected: str, page_text: str) -> str:
+        """``promise`` (rewritten from ``expected``) with no secret that ``page_text`` lacks."""
+        new = [s for s in dict.fromkeys(find_secrets(promise)) if s not in page_text]
+        if not new:
+            return promise
+        assigned = self._pages[key]
+        displaced = [s for s in dict.fromkeys(find_secrets(expected)) if s not in promise]
+        for secret in new:
+            if secret not in assigned:
+                assigned[secret] = self._placeholder(secret, displaced, assigned, page_text)
+            promise = promise.replace(secret, assigned[secret])
+        return promise
+
+    @staticmethod
+    def _placeholder(
+        secret: str, displaced: list[str], assigned: dict[str, str], page_text: str
+    ) -> str:
+        taken = set(assigned.values())
+        for author in displaced:  # the author's example at that place, if it had one
+            if _family(author) == _family(secret) and author not in taken:
+                return author
+        for number in itertools.count(1):
+            fake = fake_secret(secret, number)
+            if fake == fake_secret(secret, number + 1) or (
+                fake not in taken and fake not in page_text
+            ):
+                return fake
+        raise AssertionError("unreachable")
+
+
 class PendingUpdates:
     """Edits collected during a run, written when the run ends; ``refused`` says what was not."""
 
@@ -182,6 +255,7 @@ class PendingUpdates:
         self._changed: set[Path] = set()  # read as two different texts during the run
         self.refused: list[str] = []  # one located line per update that was not made
         self.unstable: list[str] = []  # promises a second run broke, and what was written
+        self.secrets = SecretPlaceholders()  # what the pages show instead of the run's secrets
 
     def add(self, step: Step, captured: str, page_text: str, part: int = 0) -> Edit | None:
         """Record the edits for a drifted command of ``step`` (``part``: which command);
@@ -199,6 +273,9 @@ class PendingUpdates:
             return None
         key = step.path.resolve()
         self._remember(key, page_text)
+        expected = page_text[edits[0].start : edits[0].end]
+        scrubbed = self.secrets.scrub(key, edits[0].replacement, expected, page_text)
+        edits[0] = replace(edits[0], replacement=scrubbed)
         self._edits[key] = [
             e for e in self._edits[key] if (e.line, e.part) != (step.line, part)
         ] + edits
@@ -222,6 +299,8 @@ class PendingUpdates:
                 f"{indent}{ln}\n" if ln else "\n" for ln in promise.rstrip("\n").split("\n")
             )
             start, end = command.result_span
+            original = self._originals.get(key, "")
+            body = self.secrets.scrub(key, body, original[start:end], original)
             self._edits[key].append(Edit(step.path, start, end, body, step.line, part))
         self.unstable.append(report)
 

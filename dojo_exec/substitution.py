@@ -1,0 +1,254 @@
+"""Values quoted in a tutorial, used for real: the author's IDs and tokens in later commands.
+
+Tutorials paste values from earlier output into later commands: ``docker swarm init``
+prints a join token, and a later page runs ``docker swarm join --token SWMTKN-1-49nj…``;
+``docker node ls`` shows an ID, and the next step inspects it.  The matcher binds each
+volatile literal of a promise (IDs, tokens, digests, IPs, ports, keys; see
+:mod:`dojo_exec.volatile`) to the value the run captured in its place.  A
+:class:`Substitutions` record collects those bindings while a page runs (its prerequisite
+pages included, in the same run) and, before each later command runs, replaces every such
+literal in it by the value it was bound to.  The page, the command shown and recorded and
+the transcript keep the author's text; only what the shell runs changes.
+
+What is replaced, and what is not:
+
+* only literals that an earlier promise of the run quoted *and* that were bound to a
+  different captured value: an author's literal that never appeared in a promise, or that
+  captured itself (``192.168.99.100`` on embedded machines), is left as it is;
+* only whole tokens, with the edges the matcher itself uses: ``dxn1zf6l61qsb1josjja83ngz``
+  in ``helloworld.1.dxn1zf6l61qsb1josjja83ngz`` (a task name) is replaced, never inside a
+  longer word; a port only right after a ``:``;
+* a 12-or-more character prefix of a bound ID (``docker stop 1f2a3b4c5d6e`` after ``docker
+  run -d`` printed the 64-character ID) becomes the same prefix of the real ID, when only one
+  bound ID starts with it;
+* the latest binding of a literal wins (a later promise quoting the same literal rebinds it).
+
+When a promise did not match (its output drifted, or an update is about to rewrite it), its
+literals are still bound where that is unambiguous: a kind of which the promise quotes one
+literal and the capture holds one value (so a drifted ``swarm init`` still hands its token
+and node ID to the ``swarm join`` that follows; see :func:`loose_pairs`).
+
+Placeholders an author writes in commands (``<MANAGER-IP>``) map to a value or a shell
+expression set in the page's front matter (``values:``) or in the project's settings; they
+are replaced the same way, as written (see :func:`placeholders_from`).
+
+:meth:`Substitutions.notes` says what a command was run with, for a failure report; a join
+token or private key is never shown there (only which page line printed it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from dojo_exec.judgement import match_options
+from dojo_exec.locations import display_path
+from dojo_exec.matching import MatchOptions, MatchResult, match
+from dojo_exec.page import Command, Step
+from dojo_exec.volatile import ACCEPT, BINDING_KINDS, volatile_values
+
+MIN_PREFIX = 12
+"""The shortest ID prefix that is replaced (Docker's own truncation)."""
+
+_ALNUM_L, _ALNUM_R = r"(?<![A-Za-z0-9])", r"(?![A-Za-z0-9])"
+_EDGES: dict[str, tuple[str, str]] = {
+    "ip": (r"(?<![\w.])", r"(?!\w|\.\d)"),
+    "port": (r"(?<=:)", r"(?!\d)"),
+    "key": (r"(?<![\w+/=.:-])", r"(?![\w+/=.:-])"),
+    "token": (r"(?<![\w-])", r"(?![\w-])"),
+    "pem": ("", ""),
+}
+_SHAPE_ORDER = ("token", "digest", "pem", "engine", "hex64", "id25", "id12", "ip", "port", "key")
+_ID_KINDS = frozenset({"id12", "id25", "hex64"})
+_SECRET_KINDS = frozenset({"token"})
+_PREFIX = re.compile(_ALNUM_L + rf"[a-z0-9]{{{MIN_PREFIX},63}}" + _ALNUM_R)
+
+
+def kind_of(literal: str) -> str | None:
+    """The identity kind of a bound literal, by its shape (when the matcher did not say)."""
+    for kind in _SHAPE_ORDER:
+        if re.fullmatch(ACCEPT[kind], literal):
+            return kind
+    return None
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A promised literal, the value the run captured for it, and where."""
+
+    literal: str
+    value: str
+    kind: str
+    where: str  # ``page.md:12``: the step whose promise bound it
+    loose: bool = False  # bound by order in a promise that did not match
+
+    def shown(self) -> str:
+        """The replacement as a failure report may show it (secrets never)."""
+        value = self.value
+        if self.kind in _SECRET_KINDS or "PRIVATE KEY" in value:
+            value = f"the {self.kind} captured there"
+        literal = self.literal if len(self.literal) <= 40 else self.literal[:37] + "…"
+        how = ", paired by order: the promise did not match" if self.loose else ""
+        return f"{literal} -> {value} (bound by {self.where}{how})"
+
+
+@dataclass
+class Substitutions:
+    """Bindings learnt from the promises of a run, replaced in the commands that follow."""
+
+    placeholders: dict[str, str] = field(default_factory=dict)  # ``<MANAGER-IP>`` -> value
+    bound: dict[str, Bound] = field(default_factory=dict)  # promised literal -> binding
+    _pattern: re.Pattern[str] | None = field(default=None, repr=False)
+    _used: dict[str, list[str]] = field(default_factory=dict, repr=False)  # command -> notes
+
+    # -- learning ------------------------------------------------------------------
+
+    def learn_command(self, step: Step, command: Command, captured: str) -> None:
+        """Learn from one command of ``step`` that ran and printed ``captured``."""
+        where = f"{display_path(step.path)}:{command.line or step.line}"
+        self.learn(command.expected, captured, match_options(step), where)
+
+    def learn(self, expected: str | None, captured: str, options: MatchOptions, where: str) -> None:
+        """Bind the literals of the promise ``expected`` to what ``captured`` holds there."""
+        if expected is None or not _has_identities(expected, options):
+            return
+        result = match(expected, captured, options)
+        if result.ok:
+            self.learn_result(result, where)
+        else:
+            self.add(loose_pairs(expected, captured, options), where, loose=True)
+
+    def learn_result(self, result: MatchResult, where: str) -> None:
+        """Take the bindings of a successful match."""
+        pairs = []
+        for literal, value in result.bindings.items():
+            kind = result.kinds.get(literal) or kind_of(literal)
+            if kind is not None:
+                pairs.append((kind, literal, value))
+        self.add(pairs, where)
+
+    def add(self, pairs: Iterable[tuple[str, str, str]], where: str, loose: bool = False) -> None:
+        """Record (kind, literal, captured value) bindings; the latest of a literal wins."""
+        for kind, literal, value in pairs:
+            if kind not in BINDING_KINDS or not literal:
+                continue
+            old = self.bound.get(literal)
+            if old is not None and old.value == value:
+                continue
+            self.bound[literal] = Bound(literal, value, kind, where, loose)
+            self._pattern = None
+
+    # -- applying ------------------------------------------------------------------
+
+    def apply(self, command: str) -> str:
+        """``command`` with every bound literal (and placeholder) replaced by its value."""
+        pattern = self._compiled()
+        self._used.pop(command, None)
+        if pattern is None:
+            return command
+        used = self._used.setdefault(command, [])
+
+        def replace(found: re.Match[str]) -> str:
+            text = found.group()
+            if found.lastgroup == "placeholder":
+                used.append(f"{text} -> {self.placeholders[text]} (a value the page sets)")
+                return self.placeholders[text]
+            if found.lastgroup == "prefix":
+                bound = self._prefix_of(text)
+                if bound is None:
+                    return text
+                used.append(f"{text}… (a prefix) {bound.shown()}")
+                return bound.value[: len(text)]
+            bound = self.bound[text]
+            used.append(bound.shown())
+            return bound.value
+
+        return pattern.sub(replace, command)
+
+    def notes(self, commands: Iterable[Command]) -> list[str]:
+        """What :meth:`apply` last replaced in ``commands`` (a step's), for a failure report."""
+        found = [note for c in commands for note in self._used.get(c.text, [])]
+        return list(dict.fromkeys(found))
+
+    def report(self, commands: Iterable[Command]) -> str:
+        """``""``, or a paragraph to add to a failure's explanation: what the step ran with."""
+        notes = self.notes(commands)
+        if not notes:
+            return ""
+        lines = "\n".join(f"    {note}" for note in notes)
+        return f"\nrun with values that earlier promises quoted, as this run printed them:\n{lines}"
+
+    def changed(self) -> dict[str, Bound]:
+        """The bindings that change a command: literals bound to another value."""
+        return {k: b for k, b in self.bound.items() if b.value != b.literal}
+
+    def _compiled(self) -> re.Pattern[str] | None:
+        if self._pattern is not None:
+            return self._pattern
+        changed = self.changed()
+        parts = []
+        if self.placeholders:
+            names = sorted(self.placeholders, key=len, reverse=True)
+            parts.append("(?P<placeholder>" + "|".join(map(re.escape, names)) + ")")
+        if changed:
+            exact = []
+            for bound in sorted(changed.values(), key=lambda b: len(b.literal), reverse=True):
+                left, right = _EDGES.get(bound.kind, (_ALNUM_L, _ALNUM_R))
+                exact.append(left + re.escape(bound.literal) + right)
+            parts.append("(?P<exact>" + "|".join(exact) + ")")
+            if any(b.kind in ("id25", "hex64") for b in changed.values()):
+                parts.append("(?P<prefix>" + _PREFIX.pattern + ")")
+        self._pattern = re.compile("|".join(parts)) if parts else None
+        return self._pattern
+
+    def _prefix_of(self, text: str) -> Bound | None:
+        """The one changed ID binding whose literal starts with ``text`` (longer than it)."""
+        found = [
+            b
+            for b in self.changed().values()
+            if b.kind in _ID_KINDS and len(b.literal) > len(text) and b.literal.startswith(text)
+        ]
+        values = {b.value[: len(text)] for b in found}
+        return found[0] if len(values) == 1 else None
+
+
+def _has_identities(expected: str, options: MatchOptions) -> bool:
+    """Cheap test: does the promise quote any value that binds?  (Else nothing to learn.)"""
+    if any(kind in BINDING_KINDS for kind, _ in volatile_values(expected, options.versions)):
+        return True
+    # ID columns bind IDs without a digit too: let the matcher decide
+    return bool(re.search(r"(?m)^\s*[a-z0-9]{12}(?:[a-z0-9]{13})?(?: \*)?(?:\s|$)", expected))
+
+
+def loose_pairs(expected: str, captured: str, options: MatchOptions) -> list[tuple[str, str, str]]:
+    """Bindings of a promise that did not match, where they are unambiguous.
+
+    A kind of which the promise quotes one distinct literal and the capture holds one
+    distinct value binds that literal to that value (the token and node ID of a ``swarm
+    init`` whose text drifted); kinds with several (a ``node ls`` table) bind nothing, since
+    pairing them by order could pair the wrong rows.
+    """
+    promised = _distinct_by_kind(volatile_values(expected, options.versions))
+    found = _distinct_by_kind(volatile_values(captured, options.versions))
+    return [
+        (kind, literals[0], found[kind][0])
+        for kind, literals in promised.items()
+        if kind in BINDING_KINDS and len(literals) == 1 and len(found.get(kind, ())) == 1
+    ]
+
+
+def _distinct_by_kind(values: list[tuple[str, str]]) -> dict[str, list[str]]:
+    by_kind: dict[str, list[str]] = {}
+    for kind, value in values:
+        seen = by_kind.setdefault(kind, [])
+        if value not in seen:
+            seen.append(value)
+    return by_kind
+
+
+def placeholders_from(value: object) -> dict[str, str]:
+    """A ``values:`` setting (mapping of placeholder text to value) as a dict, else ``{}``."""
+    if not isinstance(value, Mapping):
+        return {}
+    return {str(k): str(v) for k, v in value.items() if str(k) and v is not None}
