@@ -202,6 +202,13 @@ def test_a_later_page_runs_with_the_values_a_prerequisite_bound(tmp_path: Path) 
     assert f"test {NODE} = {REAL_NODE}" in transcript and REAL_TOKEN not in transcript
 
 
+def test_pages_run_together_keep_the_values_of_the_page_they_continue(tmp_path: Path) -> None:
+    init, join = _pages(tmp_path)
+    records = run_pages([init, join], None, docs_root=tmp_path, driver="none")
+    assert [r.page for r in records] == ["init.md", "join.md"]
+    assert records[1].steps[0].verdict == "passed", records[1].steps[0].explanation
+
+
 def test_without_the_earlier_promise_nothing_is_replaced(tmp_path: Path) -> None:
     init, join = _pages(tmp_path)
     init.write_text(f"# Init\n\n{FENCE}console dojo\n$ {_print('01-swarm-init')}\n{FENCE}\n")
