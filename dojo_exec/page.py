@@ -44,7 +44,7 @@ from dojo_exec.options import (
     parse_options,
 )
 from dojo_exec.prompts import PromptError, Prompts
-from dojo_exec.settings import project_prompts
+from dojo_exec.settings import project_prompts, values_setting
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -265,6 +265,7 @@ def parse_text(text: str, path: Path | str) -> Page:
     requires = _requires(meta, path)
     page_prompts = _page_prompts(meta, path)
     page_machine = _page_machine(meta, path)
+    page_values(meta, path)  # refused here, at its line, when malformed
     examples: list[Fence] = []
     fences = iter_fences(text, path, body_offset, examples)
     _refuse_tagged_examples(examples, path)
@@ -505,6 +506,14 @@ def _page_machine(meta: dict[str, object], path: Path) -> str | None:
     if not isinstance(raw, str) or not MACHINE_NAME.fullmatch(raw):
         raise PageError(path, 2, f"front matter 'machine' must be a machine name (got {raw!r})")
     return raw
+
+
+def page_values(meta: dict[str, object], path: Path) -> dict[str, str]:
+    """The front matter's ``values:``: placeholder -> what commands run with instead."""
+    try:
+        return values_setting(meta.get("values"))
+    except ValueError as error:
+        raise PageError(path, 2, f"front matter {error}") from None
 
 
 def _prompts(extra: tuple[str, ...], options: StepOptions, path: Path, line: int) -> Prompts:

@@ -363,7 +363,8 @@ class PageSession:
         for command in step.commands:
             try:
                 shell = self._shell_for(command)
-                run = shell.run(self.substitutions.apply(command.text), step.options.timeout)
+                text = self.substitutions.apply(command.text, step.path)  # quoted -> real
+                run = shell.run(text, step.options.timeout)
             except ShellDied as error:
                 return runs, str(error)
             runs.append(run)

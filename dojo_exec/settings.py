@@ -1,9 +1,15 @@
-"""Project settings the page parser reads: the prompts a project adds to console blocks.
+"""Project settings the page parser reads: the prompts a project adds to console blocks,
+and the values it gives placeholders that commands write (``<MANAGER-IP>``).
 
 They are found next to the pages, so that pytest, the CLI and the site read a page alike:
 the nearest ``pyproject.toml`` with a ``[tool.dojo-exec]`` table (``prompts = ["# "]``) and
 the nearest ``mkdocs.yml`` whose ``dojo_exec`` plugin has a ``prompts`` option, looking up
 from the page's folder.  A page adds its own in its front matter (``prompts:``).
+
+``values`` (same places, and a page's front matter ``values:``) maps placeholder text to
+what a command runs with instead: ``{"<MANAGER-IP>": "192.168.99.100"}`` or a shell
+expression, ``{"<MANAGER-IP>": "$(docker-machine ip manager1)"}``
+(:mod:`dojo_exec.substitution`).
 """
 
 from __future__ import annotations
@@ -38,17 +44,23 @@ def project_prompts(page: Path) -> tuple[str, ...]:
 @lru_cache(maxsize=128)
 def _prompts_from(folder: Path) -> tuple[str, ...]:
     found: list[str] = []
-    pyproject = _nearest(folder, ("pyproject.toml",))
-    if pyproject is not None and tomllib is not None:
-        try:
-            table = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            table = {}
-        found += _strings(table.get("tool", {}).get("dojo-exec", {}).get("prompts"))
+    found += _strings(_pyproject_option(folder, "prompts"))
     mkdocs = _nearest(folder, MKDOCS_FILES)
     if mkdocs is not None:
         found += _strings(_mkdocs_option(mkdocs, "prompts"))
     return tuple(dict.fromkeys(found))
+
+
+def _pyproject_option(folder: Path, option: str) -> Any:
+    """``[tool.dojo-exec]`` ``option`` of the nearest ``pyproject.toml``, or None."""
+    pyproject = _nearest(folder, ("pyproject.toml",))
+    if pyproject is None or tomllib is None:
+        return None
+    try:
+        table = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return table.get("tool", {}).get("dojo-exec", {}).get(option)
 
 
 def _nearest(folder: Path, names: tuple[str, ...]) -> Path | None:
@@ -80,3 +92,43 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, list):
         return [item for item in value if isinstance(item, str)]
     return []
+
+
+def values_setting(value: Any) -> dict[str, str]:
+    """A ``values`` setting as a dict; ``ValueError`` saying why when it is not one."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(
+            '\'values\' must map placeholders to values, e.g. {"<MANAGER-IP>": "192.168.99.100"}'
+        )
+    found: dict[str, str] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not key.strip():
+            raise ValueError(f"'values': a placeholder must be non-empty text (got {key!r})")
+        if not isinstance(item, (str, int, float)) or isinstance(item, bool):
+            raise ValueError(f"'values': {key!r} must be text or a number (got {item!r})")
+        found[key] = str(item)
+    return found
+
+
+def project_values(page: Path) -> dict[str, str]:
+    """The placeholder values the project around ``page`` sets (mkdocs.yml, then pyproject)."""
+    return dict(_values_from(page.resolve().parent))
+
+
+@lru_cache(maxsize=128)
+def _values_from(folder: Path) -> tuple[tuple[str, str], ...]:
+    found: dict[str, str] = {}
+    mkdocs = _nearest(folder, MKDOCS_FILES)
+    if mkdocs is not None:
+        found.update(_valid_values(_mkdocs_option(mkdocs, "values")))
+    found.update(_valid_values(_pyproject_option(folder, "values")))
+    return tuple(found.items())
+
+
+def _valid_values(value: Any) -> dict[str, str]:
+    try:
+        return values_setting(value)
+    except ValueError:
+        return {}

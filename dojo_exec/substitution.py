@@ -28,9 +28,13 @@ literals are still bound where that is unambiguous: a kind of which the promise 
 literal and the capture holds one value (so a drifted ``swarm init`` still hands its token
 and node ID to the ``swarm join`` that follows; see :func:`loose_pairs`).
 
-Placeholders an author writes in commands (``<MANAGER-IP>``) map to a value or a shell
-expression set in the page's front matter (``values:``) or in the project's settings; they
-are replaced the same way, as written (see :func:`placeholders_from`).
+Placeholders that Docker's docs write in commands (``docker swarm init --advertise-addr
+<MANAGER-IP>``) are given a value in the page's front matter, ``values: {"<MANAGER-IP>":
+"192.168.99.100"}``, or for every page in ``pyproject.toml`` (``[tool.dojo-exec]`` table,
+``values``) or the MkDocs plugin's ``values`` option (the page's win).  A value may be a
+shell expression, ``"$(docker-machine ip manager1)"``: it is written into the command, and
+the shell that runs the command evaluates it.  A placeholder is replaced as written,
+wherever it appears (``<MANAGER-IP>:2377``), in the commands of the page that sets it.
 
 :meth:`Substitutions.notes` says what a command was run with, for a failure report; a join
 token or private key is never shown there (only which page line printed it).
@@ -39,13 +43,18 @@ token or private key is never shown there (only which page line printed it).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
 
 from dojo_exec.judgement import match_options
 from dojo_exec.locations import display_path
 from dojo_exec.matching import MatchOptions, MatchResult, match
-from dojo_exec.page import Command, Step
+from dojo_exec.page import Command, PageError, Step, split_front_matter
+from dojo_exec.page import page_values as front_matter_values
+from dojo_exec.settings import project_values
 from dojo_exec.volatile import ACCEPT, BINDING_KINDS, volatile_values
 
 MIN_PREFIX = 12
@@ -99,7 +108,10 @@ class Substitutions:
 
     placeholders: dict[str, str] = field(default_factory=dict)  # ``<MANAGER-IP>`` -> value
     bound: dict[str, Bound] = field(default_factory=dict)  # promised literal -> binding
-    _pattern: re.Pattern[str] | None = field(default=None, repr=False)
+    _patterns: dict[tuple[str, ...], re.Pattern[str] | None] = field(
+        default_factory=dict, repr=False
+    )
+    _values: dict[Path, dict[str, str]] = field(default_factory=dict, repr=False)
     _used: dict[str, list[str]] = field(default_factory=dict, repr=False)  # command -> notes
 
     # -- learning ------------------------------------------------------------------
@@ -137,13 +149,14 @@ class Substitutions:
             if old is not None and old.value == value:
                 continue
             self.bound[literal] = Bound(literal, value, kind, where, loose)
-            self._pattern = None
+            self._patterns.clear()
 
     # -- applying ------------------------------------------------------------------
 
-    def apply(self, command: str) -> str:
-        """``command`` with every bound literal (and placeholder) replaced by its value."""
-        pattern = self._compiled()
+    def apply(self, command: str, page: Path | None = None) -> str:
+        """``command`` (of ``page``) with every bound literal and placeholder replaced."""
+        placeholders = self.values_for(page)
+        pattern = self._compiled(placeholders)
         self._used.pop(command, None)
         if pattern is None:
             return command
@@ -152,8 +165,8 @@ class Substitutions:
         def replace(found: re.Match[str]) -> str:
             text = found.group()
             if found.lastgroup == "placeholder":
-                used.append(f"{text} -> {self.placeholders[text]} (a value the page sets)")
-                return self.placeholders[text]
+                used.append(f"{text} -> {placeholders[text]} (a value the page sets)")
+                return placeholders[text]
             if found.lastgroup == "prefix":
                 bound = self._prefix_of(text)
                 if bound is None:
@@ -177,19 +190,32 @@ class Substitutions:
         if not notes:
             return ""
         lines = "\n".join(f"    {note}" for note in notes)
-        return f"\nrun with values that earlier promises quoted, as this run printed them:\n{lines}"
+        return f"\nrun with the values of this run in place of the page's:\n{lines}"
+
+    def values_for(self, page: Path | None) -> dict[str, str]:
+        """The placeholders of ``page``: the project's, its front matter's, then this record's."""
+        if page is None:
+            return self.placeholders
+        key = page.resolve()
+        if key not in self._values:
+            self._values[key] = {**project_values(key), **page_values(key)}
+        return {**self._values[key], **self.placeholders}
 
     def changed(self) -> dict[str, Bound]:
         """The bindings that change a command: literals bound to another value."""
         return {k: b for k, b in self.bound.items() if b.value != b.literal}
 
-    def _compiled(self) -> re.Pattern[str] | None:
-        if self._pattern is not None:
-            return self._pattern
+    def _compiled(self, placeholders: dict[str, str]) -> re.Pattern[str] | None:
+        key = tuple(sorted(placeholders))
+        if key not in self._patterns:
+            self._patterns[key] = self._pattern(placeholders)
+        return self._patterns[key]
+
+    def _pattern(self, placeholders: dict[str, str]) -> re.Pattern[str] | None:
         changed = self.changed()
         parts = []
-        if self.placeholders:
-            names = sorted(self.placeholders, key=len, reverse=True)
+        if placeholders:
+            names = sorted(placeholders, key=len, reverse=True)
             parts.append("(?P<placeholder>" + "|".join(map(re.escape, names)) + ")")
         if changed:
             exact = []
@@ -199,8 +225,7 @@ class Substitutions:
             parts.append("(?P<exact>" + "|".join(exact) + ")")
             if any(b.kind in ("id25", "hex64") for b in changed.values()):
                 parts.append("(?P<prefix>" + _PREFIX.pattern + ")")
-        self._pattern = re.compile("|".join(parts)) if parts else None
-        return self._pattern
+        return re.compile("|".join(parts)) if parts else None
 
     def _prefix_of(self, text: str) -> Bound | None:
         """The one changed ID binding whose literal starts with ``text`` (longer than it)."""
@@ -247,8 +272,11 @@ def _distinct_by_kind(values: list[tuple[str, str]]) -> dict[str, list[str]]:
     return by_kind
 
 
-def placeholders_from(value: object) -> dict[str, str]:
-    """A ``values:`` setting (mapping of placeholder text to value) as a dict, else ``{}``."""
-    if not isinstance(value, Mapping):
+def page_values(page: Path) -> dict[str, str]:
+    """The ``values:`` of ``page``'s front matter (``{}`` when it has none or cannot be read:
+    the page's parser refuses a malformed one)."""
+    try:
+        meta, _ = split_front_matter(page.read_text(encoding="utf-8"))
+        return front_matter_values(meta, page)
+    except (OSError, ValueError, PageError, yaml.YAMLError):
         return {}
-    return {str(k): str(v) for k, v in value.items() if str(k) and v is not None}

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from dojo_exec.matching import MatchOptions, match
-from dojo_exec.page import parse_page, parse_text
-from dojo_exec.runner import run_pages
+from dojo_exec.page import PageError, parse_page, parse_text
+from dojo_exec.runner import PageSession, run_pages
 from dojo_exec.substitution import Substitutions, loose_pairs
 from dojo_exec.transcripts import find_secrets
 from dojo_exec.update import PendingUpdates, apply_edits, fake_secret
@@ -338,3 +338,50 @@ def test_update_on_a_run_writes_no_real_token_and_the_pasted_join_still_passes(
     )
     (record,) = run_pages([join], None, docs_root=tmp_path, driver="none")
     assert record.steps[0].verdict == "passed", record.steps[0].explanation
+
+
+# -- placeholders the page gives a value: `<MANAGER-IP>` ---------------------------------------
+
+
+def test_a_pages_values_replace_its_placeholders_shell_expressions_included(
+    tmp_path: Path,
+) -> None:
+    base = tmp_path / "base.md"
+    base.write_text(
+        f"# Base\n\n{FENCE}console dojo\n$ echo '<MANAGER-IP>'\n<MANAGER-IP>\n{FENCE}\n"
+    )
+    page = tmp_path / "page.md"
+    page.write_text(
+        "---\nrequires: [base.md]\n"
+        'values: {"<MANAGER-IP>": "192.168.99.100", "<N>": "$(expr 1 + 1)"}\n---\n# Values\n\n'
+        f"{FENCE}console dojo\n$ echo <MANAGER-IP>:2377 <N> '<N>'\n"
+        "192.168.99.100:2377 2 $(expr 1 + 1)\n"  # the shell evaluates it: not in '…'
+        f"{FENCE}\n"
+    )
+    with PageSession.for_path(page, driver="none", docs_root=tmp_path) as session:
+        (outcome,) = session.run_all()
+    assert outcome.verdict == "passed", outcome.explanation
+    assert outcome.record().command == "echo <MANAGER-IP>:2377 <N> '<N>'"  # as written
+    # the prerequisite's command (another page, which sets no values) ran as written
+    assert session.replayed == ["base.md"] and session.drifted_prerequisites == []
+
+
+def test_the_projects_values_apply_and_the_pages_win(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.dojo-exec]\nvalues = { "<MANAGER-IP>" = "10.0.0.1", "<PORT>" = "2377" }\n'
+    )
+    page = tmp_path / "page.md"
+    page.write_text('---\nvalues: {"<MANAGER-IP>": "192.168.99.100"}\n---\n# P\n')
+    subs = Substitutions()
+    assert subs.apply("join <MANAGER-IP>:<PORT>", page) == "join 192.168.99.100:2377"
+    assert subs.apply("join <MANAGER-IP>:<PORT>") == "join <MANAGER-IP>:<PORT>"
+
+
+@pytest.mark.parametrize(
+    "values", ['"<MANAGER-IP>"', '{"<MANAGER-IP>": [1]}', '{"": "x"}', '{"<A>": true}']
+)
+def test_malformed_values_are_a_one_line_error_at_the_front_matter(values: str) -> None:
+    with pytest.raises(PageError) as raised:
+        parse_text(f"---\nvalues: {values}\n---\n# P\n", "p.md")
+    assert str(raised.value).startswith("p.md:2: front matter 'values'"), str(raised.value)
+    assert "\n" not in str(raised.value)
