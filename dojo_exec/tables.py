@@ -4,7 +4,11 @@ Docker prints tables with Go's ``text/tabwriter`` (min width 10, padding 3): a h
 ALL-CAPS column names (names may hold single spaces: ``CURRENT STATE``) separated by two
 or more spaces, then one row per line, each cell starting at its column's position.
 
-* A table starts at a header line and runs to the next blank line (or the end).
+* A table starts at a header line and runs to the next blank line (or the end), to the
+  next header line (two commands' tables one after the other), or to the first line that
+  cannot be one of its rows (:func:`fits`): a single chunk running over a column start,
+  such as a title right under a table (``Containers space usage:`` in ``docker system
+  df -v`` whose blank line is gone, ``overall progress: 1 out of 1 tasks``).
 * A row is split into *chunks* separated by 2+ spaces; each chunk goes to the column whose
   header position is nearest to the chunk's start (ties go left).  This tolerates a
   hand-edited promise that is off by a space, empty cells (``ERROR``, ``MANAGER STATUS``),
@@ -24,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dojo_exec.elisions import ELLIPSIS as ELLIPSIS
-from dojo_exec.elisions import is_elision
+from dojo_exec.elisions import is_elision, split_tail
 
 HISTORY_MARK = "\\_ "
 _NAME = re.compile(r"[A-Z][A-Z0-9]*(?: [A-Z0-9]+)*")
@@ -98,6 +102,22 @@ def split_row(line: str, columns: Sequence[Column]) -> tuple[str, ...]:
     return tuple(line[s[0][0] : s[-1][1]].strip() if s else "" for s in spans)
 
 
+def fits(line: str, columns: Sequence[Column]) -> bool:
+    """Could ``line`` be a row under these columns?  See the module docstring.
+
+    Not when it is one chunk (no run of 2+ spaces) running over the start of the next
+    column: a title or a message.  Tabwriter pads every cell, so a real row never does
+    that; a hand-edited row whose longer cell overruns an empty column still has other
+    chunks (``e81d9e44a3bf   alpine   ...   Exited (137) 5 seconds ago   web.1``), and a
+    promised row cut short by a line-end elision is a row (``k1qovxjy3hrue0dlnud6yei3e * ...``).
+    """
+    chunks = list(_CHUNK.finditer(line))
+    if len(chunks) != 1 or split_tail(chunks[0].group()) is not None:
+        return True
+    start, end = chunks[0].span()
+    return not any(start < column.start < end for column in columns)
+
+
 def find_tables(
     lines: Sequence[str], elisions: bool = True, literal: frozenset[int] = frozenset()
 ) -> list[Table]:
@@ -131,6 +151,8 @@ def _read_table(
     while index < len(lines) and lines[index].strip():
         if elisions and is_elision(lines[index]) and index not in literal:
             elided.append(len(rows))
+        elif not fits(lines[index], columns) or parse_header(lines[index]) is not None:
+            break
         else:
             rows.append(Row(split_row(lines[index], columns), index))
         index += 1

@@ -13,7 +13,7 @@ import re
 import string
 from pathlib import Path
 
-from fixtures.rerandomise import rerandomise
+from fixtures.rerandomise import Rerandomiser, rerandomise
 
 DATA = Path(__file__).parent / "data" / "matching"
 RUN_A = DATA / "engine-20.10-a"
@@ -29,7 +29,7 @@ _PEM_LINE = re.compile(r"^(?=.*[A-Z])(?=.*[a-z])[A-Za-z0-9+/]{40,64}={0,2}$", re
 _JSON_PEM_LINE = re.compile(r"(?<=\\n)[A-Za-z0-9+/]{40,64}={0,2}(?=\\n)")
 _KEY = re.compile(r"MFkw[A-Za-z0-9+/]{80,}={0,2}")
 _KERNEL = re.compile(r"(Kernel Version: )(\S+)")
-_SIZE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)( ?)(GiB|MiB|kB|MB|GB|B)(?!\w)")
+_SIZE = re.compile(r"(?<![\w.:])(\d+(?:\.\d+)?)( ?)(GiB|MiB|kB|MB|GB|B)(?![\w:])")
 _INDEX = re.compile(r'("Index": ?)(\d+)')
 _PID = re.compile(r'("Pid": ?)(\d+)')
 KERNELS = ["6.1.0-28-amd64", "4.4.17-boot2docker", "5.15.0-91-generic", "6.8.0-1014-azure"]
@@ -78,7 +78,38 @@ def rerandomise_more(text: str, seed: int | str = 0, shuffle: bool = False) -> s
     text = _SIZE.sub(lambda m: _same_width_size(rng, m[1], m[2], m[3]), text)
     text = _INDEX.sub(lambda m: m[1] + str(rng.randrange(1, 99999)), text)
     text = _PID.sub(lambda m: m[1] + str(rng.randrange(2, 65000)), text)
-    return rerandomise(text, seed, shuffle=shuffle)
+    r = Rerandomiser(seed, text)
+    pieces = _cut_before_titles(text.split("\n"))
+    return "\n".join(rerandomise("\n".join(piece), seed, shuffle, r) for piece in pieces)
+
+
+_HEADER_NAME = re.compile(r"[A-Z][A-Z0-9]*(?: [A-Z0-9]+)*")
+
+
+def _cut_before_titles(lines: list[str]) -> list[list[str]]:
+    """``lines`` cut where a table ends without a blank line: at a title or another header.
+
+    ``fixtures.rerandomise`` lays out everything from a header to the next blank line as
+    rows; a title right under a table (``Local Volumes space usage:``) would be cut into
+    cells (``Local Volumes s   pace usage:``), which no Docker prints, and a second table
+    right under the first (``docker service ps x; docker ps``) laid out in its columns.  A
+    title is a line with no two-space gap that runs past the second column's name.
+    """
+    pieces: list[list[str]] = [[]]
+    second: int | None = None  # where the current table's second column starts
+    for line in lines:
+        names = list(re.finditer(r"\S+(?: \S+)*", line))
+        header = len(names) >= 2 and all(_HEADER_NAME.fullmatch(n[0]) for n in names)
+        title = "  " not in line.strip() and len(line.rstrip()) > (second or 0)
+        if second is not None and (header or title):
+            pieces.append([])
+            second = None
+        pieces[-1].append(line)
+        if header:
+            second = names[1].start()
+        elif not line.strip():
+            second = None
+    return pieces
 
 
 def _same_width_size(rng: random.Random, number: str, space: str, unit: str) -> str:

@@ -6,6 +6,7 @@ import time
 
 import pytest
 from fixtures.rerandomise import ORIGINAL, RERUN, body
+from matching_twins import RUN_A, RUN_B, capture, rerandomise_more
 
 from dojo_exec.matching import MatchOptions, match, reconcile
 
@@ -329,3 +330,27 @@ def test_reconcile_keeps_the_ellipsis_ending_a_table_eliding_what_follows() -> N
     updated = reconcile(f"{header}\n{drifted}\n...\n", captured)
     assert "note:" not in updated and updated.rstrip("\n").endswith("...")
     assert updated.count("...") == 1 and match(updated, captured).ok
+
+
+def test_reconcile_with_a_title_right_under_a_table_keeps_the_table_as_written() -> None:
+    # Found by hypothesis (test_reconcile_fixpoint_with_elisions_in_the_promise): the blank
+    # line before ``Containers space usage:`` drifted, the title was read as a row of the
+    # images table, so reconcile laid that table out anew (REPOSITORY 26 wide) and a
+    # re-randomised second run of the capture cut the title into cells.
+    promised = capture("system-df-v.txt", RUN_A)
+    lines = capture("system-df-v.txt", RUN_B).split("\n")
+    lines[4] = " (changed)"
+    captured = "\n".join(lines)
+    new = reconcile(promised, captured)
+    assert new.split("\n")[:6] == [
+        *promised.split("\n")[:4],
+        "(changed)",
+        "Containers space usage:",
+    ]
+    assert match(new, captured).ok
+    assert reconcile(new, captured) == new
+    for seed in range(20):
+        twin = rerandomise_more(captured, seed)
+        assert "Containers space usage:" in twin.split("\n")
+        assert match(new, twin).ok, match(new, twin).explanation
+    assert not match(new, captured.replace("Containers space", "Volumes space")).ok

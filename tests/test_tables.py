@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from fixtures.rerandomise import ORIGINAL, body
+from matching_twins import DATA, capture
 
-from dojo_exec.tables import find_tables, parse_header, render, split_row
+from dojo_exec.tables import find_tables, fits, parse_header, render, split_row
 
 
 def _lines(name: str) -> list[str]:
@@ -111,3 +112,57 @@ def test_elision_markers_in_a_promised_table_but_rows_in_a_capture() -> None:
         assert len(captured.rows) == 3 and captured.elided == ()
         (escaped,) = find_tables([*lines, marker], literal=frozenset({3}))
         assert len(escaped.rows) == 3 and escaped.elided == ()
+
+
+# --------------------------------------------------------------------------- a title under a table
+
+
+def _df_v(run: str = "engine-20.10-a") -> list[str]:
+    return capture("system-df-v.txt", DATA / run).split("\n")
+
+
+def test_a_title_right_under_a_table_ends_it() -> None:
+    lines = _df_v()
+    assert lines[4:6] == ["", "Containers space usage:"]
+    del lines[4]  # the title now follows the images table's last row
+    images = find_tables(lines)[0]
+    assert [row.cells[0] for row in images.rows] == ["alpine"]
+    assert lines[images.end] == "Containers space usage:"
+    assert [table.names[0] for table in find_tables(lines)] == [
+        "REPOSITORY",
+        "CONTAINER ID",
+        "VOLUME NAME",
+        "CACHE ID",
+    ]
+
+
+def test_cells_that_overrun_a_column_with_its_own_cell_still_fit() -> None:
+    header = "ID             NAME              MODE"
+    columns = parse_header(header)
+    assert columns is not None
+    assert fits("xyz4567890ab    \\_ helloworld.1  replicated", columns)  # overruns MODE
+    assert fits("abc123def456   helloworld.1", columns)  # MODE empty, not overrun
+    assert fits("", columns)
+    assert not fits("Build cache usage: 0B", columns)
+    assert not fits("overall progress: 1 out of 1 tasks", columns)
+    assert fits("xyz4567890ab \\_ helloworld.1 ...", columns)  # a row cut short by an elision
+
+
+def test_a_header_right_under_a_table_starts_another() -> None:
+    # ``docker service ps helloworld; docker ps`` in one step: two tables, no blank line
+    m1 = DATA / "engine-20.10-m1"
+    lines = (capture("service-ps.txt", m1) + "\n" + capture("docker-ps.txt", m1)).split("\n")
+    first, second = find_tables(lines)
+    assert [row.cells[1] for row in first.rows] == [f"helloworld.{n}" for n in (1, 2, 3)]
+    assert second.start == first.end == 4 and second.names[0] == "CONTAINER ID"
+    assert [row.cells[-1][:13] for row in second.rows] == [
+        "helloworld.2.",
+        "helloworld.3.",
+        "helloworld.1.",
+    ]
+
+
+def test_none_cells_of_docker_images() -> None:
+    (table,) = find_tables(capture("images-none.txt", DATA / "engine-20.10-m1").split("\n"))
+    assert table.rows[1].cells[:3] == ("<none>", "<none>", "528e163fdea0")
+    assert table.rows[0].cells[3] == "Less than a second ago"
