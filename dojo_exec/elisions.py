@@ -2,10 +2,13 @@ r"""Elisions: how a promise says "something was left out here".  The one definit
 
 *Whole-line elisions.*  A promised line that reads, apart from surrounding whitespace, one of
 
-    ``...``  ``…``  ``[...]``  ``[…]``  ``<snip>``  ``[snip]``  ``...snip...``  ``…snip…``
+    ``...``  ``…``  ``...snip...``  ``…snip…``
+    ``[...]``  ``(...)``  ``<...>``  ``[snip]``  ``(snip)``  ``<snip>``  (or ``…`` for ``...``)
 
-(``snip`` in any case) stands for any number of lines, none included.  Inside a Docker table
-it stands for any number of rows; ending a table, for further rows and whatever follows.
+(``snip`` in any case) stands for any number of lines, none included.  Inside a Docker
+table it stands for any number of rows; ending a table, for further rows and whatever
+follows.  A word in brackets other than ``snip`` is not an elision: ``<none>`` (``docker
+images``) is a value.
 
 *Line-end elisions.*  A promised line with text before a final ``...`` or ``…`` matches a
 captured line that starts with that text (volatile shapes still apply); the rest of the
@@ -32,7 +35,8 @@ TAILS = ("...", "\u2026")
 """What ends a line-end elision, and what a whole wildcard cell is."""
 
 _DOTS = r"(?:\.\.\.|\u2026)"
-_MARKER = rf"(?:{_DOTS}|\[{_DOTS}\]|<snip>|\[snip\]|{_DOTS}snip{_DOTS})"
+_CUT = rf"(?:{_DOTS}|snip)"
+_MARKER = rf"(?:{_DOTS}|\[{_CUT}\]|\({_CUT}\)|<{_CUT}>|{_DOTS}snip{_DOTS})"
 _LINE = re.compile(rf"[ \t]*{_MARKER}[ \t]*", re.IGNORECASE)
 _ESCAPED = re.compile(rf"([ \t]*)\\(\\*{_MARKER}[ \t]*)", re.IGNORECASE)
 _ESCAPABLE = re.compile(rf"([ \t]*)(\\*{_MARKER}[ \t]*)", re.IGNORECASE)

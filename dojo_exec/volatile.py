@@ -33,6 +33,11 @@ kernel     any ``<digits>.<digits>…`` word right       any such word
 index      digits right after ``"Index":`` (raft       any digits
            version numbers in inspect JSON) or
            ``"Pid":``
+elapsed    ``<duration>`` or ``<duration> ago`` right   either form
+           after a task state (``Running 26 seconds``
+           of Docker 1.12, ``Running 5 minutes ago``,
+           ``Shutdown 2 minutes ago``, ``RUNNING 1
+           minute ago``)
 age        ``<duration> ago`` (``5 minutes ago``,      same
            ``about a minute ago``, ``less than a
            second ago``; any case)
@@ -60,8 +65,8 @@ in prose (``2 B``) is taken for a size.
 
 Identities (IDs, tokens, digests, PEM blocks, keys, engine IDs, IPs, ports) *bind*: the
 same promised literal must capture the same value everywhere, and two different literals
-must capture different values.  Ages, uptimes, timestamps, sizes, kernel versions, raft
-indexes and versions match freely.
+must capture different values.  Ages, elapsed times, uptimes, timestamps, sizes, kernel
+versions, raft indexes and versions match freely.
 """
 
 from __future__ import annotations
@@ -75,6 +80,14 @@ _DURATION = (
     r"|[Aa]bout an? (?:minute|hour)"
     r"|an? (?:second|minute|hour|day|week|month|year)"
     r"|\d+ (?:second|minute|hour|day|week|month|year)s?)"
+)
+_TASK_STATES = (
+    *("new", "allocated", "pending", "assigned", "accepted", "preparing", "ready", "starting"),
+    *("running", "complete", "shutdown", "failed", "rejected", "remove", "orphaned"),
+)
+"""Swarm task states, as ``service ps`` (``Running``) and ``swarmctl`` (``RUNNING``) print them."""
+_AFTER_STATE = "|".join(
+    f"(?<=\\b{word} )" for state in _TASK_STATES for word in (state.title(), state.upper())
 )
 _RFC3339 = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)"
 _GO_TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [+-]\d{4} [A-Za-z]{1,5}"
@@ -102,6 +115,7 @@ ACCEPT: dict[str, str] = {
     "size": _SIZE,
     "kernel": r"\d+\.\d+[^\s]*",
     "index": r"\d+",
+    "elapsed": _DURATION + r"(?: ago)?",
     "age": _DURATION + r" ago",
     "uptime": _DURATION,
     "version": r"(?:go|v)?\d+\.\d+(?:\.\d+)?(?:[-+~][0-9A-Za-z.+~-]*)?",
@@ -144,6 +158,7 @@ _RECOGNISE = [
     ("size", r"(?<![\w.])" + _SIZE + r"(?![\w.])"),
     ("kernel", r"(?<=Kernel Version:)[ \t]+" + ACCEPT["kernel"]),
     ("index", r'(?:(?<="Index":)|(?<="Pid":))[ \t]*\d+(?![\w.])'),
+    ("elapsed", f"(?:{_AFTER_STATE})" + ACCEPT["elapsed"] + r"\b"),
     ("age", r"(?<![\w])" + ACCEPT["age"] + r"\b"),
     ("uptime", r"(?<=\bUp )" + _DURATION + r"\b"),
 ]

@@ -4,12 +4,27 @@ from __future__ import annotations
 
 import pytest
 from fixtures.rerandomise import ORIGINAL, RERUN, body
-from matching_twins import RUN_B, capture
+from matching_twins import RUN_A, RUN_B, capture
 
 from dojo_exec.elisions import escape, is_elision, split_tail, tail_start, unescape
 from dojo_exec.matching import match, reconcile
 
-MARKERS = ["...", "…", "...snip...", "[...]", "<snip>", "[snip]", "...SNIP...", "[…]", "…snip…"]
+MARKERS = [
+    "...",
+    "…",
+    "...snip...",
+    "[...]",
+    "<snip>",
+    "[snip]",
+    "...SNIP...",
+    "[…]",
+    "…snip…",
+    "(...)",
+    "(…)",
+    "<...>",
+    "<…>",
+    "(snip)",
+]
 INFO = capture("docker-info.txt")
 INFO_B = capture("docker-info.txt", RUN_B)
 
@@ -89,3 +104,25 @@ def test_cell_wildcard_and_row_end_elision_on_service_ps() -> None:
     prefix = [row[: starts[0]] + row[starts[0] : starts[0] + 3] + "…" for row in rows]
     assert match("\n".join([header, *prefix]), captured).ok
     assert not match("\n".join([header, *prefix]), captured.replace("worker", "manager")).ok
+
+
+def test_a_word_in_brackets_is_not_an_elision() -> None:
+    for line in ["<none>", "(none)", "[none]", "<...", "(..)", "<snip", "(...) more"]:
+        assert not is_elision(line), line
+    images = capture("images-none.txt", RUN_A.parent / "engine-20.10-m1")
+    header, *rows = images.split("\n")
+    assert [row.split()[0] for row in rows] == ["demo", "<none>", "alpine"]
+    # "<none>" is a row that must be there, not an elision of rows
+    promised = "\n".join([header, rows[1]])
+    assert not match(promised, images).ok
+    assert match("\n".join([header, "(...)", rows[1], "(...)"]), images).ok
+    assert not match("\n".join([header, "(...)", rows[1], "(...)"]), images.replace(rows[1], "")).ok
+
+
+@pytest.mark.parametrize("marker", ["(...)", "<...>"])
+def test_bracketed_dots_elide_rows_as_authors_write_them(marker: str) -> None:
+    # a listing cut in the middle and at the end, the way "usbipd list" output is quoted
+    rows = capture("service-ps-updated.txt", RUN_A.parent / "engine-20.10-m1").split("\n")
+    promised = "\n".join([rows[0], marker, rows[3], marker])
+    assert match(promised, capture("service-ps-updated.txt", RUN_A.parent / "engine-20.10-m1")).ok
+    assert not match(promised.replace("helloworld.2", "helloworld.4"), "\n".join(rows)).ok

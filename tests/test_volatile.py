@@ -144,3 +144,55 @@ def test_new_shapes_in_their_documented_forms(text: str, kind: str) -> None:
 )
 def test_new_shapes_leave_ordinary_text_literal(text: str) -> None:
     assert all(p.kind is None for p in scan(text))
+
+
+def _m1_cells(name: str, column: str) -> list[str]:
+    """The cells of one column of a capture recorded on an embedded machine today."""
+    from matching_twins import DATA, capture
+
+    from dojo_exec.tables import find_tables
+
+    (table,) = find_tables(capture(f"{name}.txt", DATA / "engine-20.10-m1").split("\n"))
+    number = table.index(column)
+    assert number is not None
+    return [row.cells[number] for row in table.rows]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        # Docker 1.12's service ps, as the swarm tutorial pages show it (no "ago")
+        "Running 26 seconds",
+        "Running About a minute",
+        "Running 4 minutes",
+        # today's, and swarmctl's (SwarmKit's README)
+        "Shutdown 2 minutes ago",
+        "Running 5 seconds ago",
+        "RUNNING 1 minute ago",
+        "Preparing less than a second ago",
+    ],
+)
+def test_elapsed_after_a_task_state_with_or_without_ago(cell: str) -> None:
+    from dojo_exec.lines import pairs
+
+    state, elapsed = cell.split(" ", 1)
+    assert [(p.kind, p.text) for p in scan(cell)] == [(None, state + " "), ("elapsed", elapsed)]
+    today = _m1_cells("service-ps-updated", "CURRENT STATE") + _m1_cells(
+        "service-ps-a-minute", "CURRENT STATE"
+    )
+    assert "Running about a minute ago" in today and "Shutdown 5 seconds ago" in today
+    for captured in today:
+        same_state = captured.split(" ", 1)[0].lower() == state.lower()
+        assert (pairs(cell, captured, False) is not None) == (same_state and state[1:].islower())
+
+
+def test_a_duration_after_other_words_is_not_an_elapsed_time() -> None:
+    assert all(p.kind is None for p in scan("Waiting 5 seconds to verify"))
+    assert all(p.kind is None for p in scan("Runningx 5 seconds"))
+    assert [p.kind for p in scan("Exited (137) 19 seconds ago")] == [None, "age"]
+    assert [p.kind for p in scan("Up About a minute")] == [None, "uptime"]
+    # "ago" is optional only after a task state: an age elsewhere keeps it
+    from dojo_exec.lines import pairs
+
+    assert pairs("About a minute ago", "About a minute", False) is None
+    assert pairs("Up 5 seconds", "Up 5 seconds ago", False) is None
