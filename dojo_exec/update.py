@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from dojo_exec.elisions import ELLIPSIS
 from dojo_exec.judgement import match_options
 from dojo_exec.matching import reconcile
 from dojo_exec.page import Command, PageError, Step, display_path, session_text
@@ -210,6 +211,22 @@ def fake_secret(secret: str, number: int) -> str:
     return redact(secret)
 
 
+_RUN_PATH = re.compile(r"""[^\s"'=]*/dojo-p[0-9a-f]{8}-\w+(?:/[^\s"']*)?""")
+"""A path into a run's private folder (:meth:`dojo_exec.cluster.Cluster.create`)."""
+
+
+def cut_run_paths(promise: str, page_text: str) -> str:
+    """Lines of ``promise`` that show a path of the run (``DOCKER_CERT_PATH``, the TLS files
+    of ``docker-machine config``, a working directory) end in ``...`` where the path starts:
+    it differs in every run and says where the run kept its machines' certificates."""
+    lines = promise.split("\n")
+    for number, line in enumerate(lines):
+        found = _RUN_PATH.search(line)
+        if found is not None and found.group() not in page_text:
+            lines[number] = line[: found.start()] + ELLIPSIS
+    return "\n".join(lines)
+
+
 class SecretPlaceholders:
     """Real secrets of a run -> what a page shows instead, consistently within each page."""
 
@@ -217,7 +234,9 @@ class SecretPlaceholders:
         self._pages: dict[Path, dict[str, str]] = defaultdict(dict)
 
     def scrub(self, key: Path, promise: str, expected: str, page_text: str) -> str:
-        """``promise`` (rewritten from ``expected``) with no secret that ``page_text`` lacks."""
+        """``promise`` (rewritten from ``expected``) with no secret that ``page_text`` lacks,
+        and no path into the run's private folder (see :func:`cut_run_paths`)."""
+        promise = cut_run_paths(promise, page_text)
         new = [s for s in dict.fromkeys(find_secrets(promise)) if s not in page_text]
         if not new:
             return promise

@@ -340,6 +340,22 @@ def test_update_on_a_run_writes_no_real_token_and_the_pasted_join_still_passes(
     assert record.steps[0].verdict == "passed", record.steps[0].explanation
 
 
+def test_update_writes_no_path_of_the_run_and_still_matches() -> None:
+    env = (
+        'export DOCKER_TLS_VERIFY="1"\n'
+        'export DOCKER_HOST="tcp://192.168.99.100:2376"\n'
+        'export DOCKER_CERT_PATH="/tmp/dojo-p1a2b3c4d-k2j_x9z1/machine/machines/manager1"\n'
+        'export DOCKER_MACHINE_NAME="manager1"\n'
+    )
+    author = 'export DOCKER_CERT_PATH="/Users/mary/.docker/machine/machines/manager1"\n'
+    text = f"# E\n\n{FENCE}console dojo\n$ docker-machine env manager1\n{author}{FENCE}\n"
+    new = _update(text, [env])
+    assert "dojo-p1a2b3c4d" not in new and 'export DOCKER_CERT_PATH="...\n' in new
+    (step,) = parse_text(new, "e.md").steps
+    # the next run keeps its machines elsewhere: the promise holds
+    assert match(step.expected or "", env.replace("p1a2b3c4d-k2j_x9z1", "p9f8e7d6c-aaaa1111")).ok
+
+
 # -- placeholders the page gives a value: `<MANAGER-IP>` ---------------------------------------
 
 

@@ -3,7 +3,8 @@
 Page 1 starts a swarm and promises, as Docker's tutorial does, a made-up join token and node
 ID; page 2 pastes them into ``docker swarm join`` on ``worker1`` and ``docker node inspect``
 on ``manager1``.  Both run as written.  Then ``update`` rewrites page 1 from a run: the real
-join tokens of that run never reach the page, and the page still verifies.
+join tokens of that run and the paths of its certificates never reach the page, and the page
+still verifies.
 """
 
 from __future__ import annotations
@@ -53,6 +54,16 @@ The manager's join command, which the page does not quote:
 {FENCE}console dojo
 [manager1]$ docker swarm join-token manager
 To add a manager to this swarm, run the following command:
+{FENCE}
+
+{FENCE}console dojo
+$ docker-machine env manager1
+export DOCKER_TLS_VERIFY="1"
+export DOCKER_HOST="tcp://192.168.99.100:2376"
+export DOCKER_CERT_PATH="/Users/mary/.docker/machine/machines/manager1"
+export DOCKER_MACHINE_NAME="manager1"
+# Run this command to configure your shell:
+# eval $(docker-machine env manager1)
 {FENCE}
 
 {FENCE}sh dojo hidden
@@ -114,10 +125,10 @@ def test_update_writes_no_real_token_and_the_page_still_verifies(tmp_path: Path)
     real = record.steps[-1].captured.split()  # this run's worker and manager tokens
     assert len(real) == 2 and all(t.startswith("SWMTKN-1-") for t in real), real
     verdicts = [(s.verdict, s.explanation) for s in record.steps]
-    assert [v for v, _ in verdicts] == ["passed"] * 4, verdicts
+    assert [v for v, _ in verdicts] == ["passed"] * 5, verdicts
     assert updates.refused == [] and updates.unstable == []
     (line,) = updates.write()
-    assert line.endswith("swarm.md: 2 promise(s) updated"), line
+    assert line.endswith("swarm.md: 3 promise(s) updated"), line
     written = swarm.read_text()
     assert written != MACHINES + INIT_1_12
     for token in real:
@@ -125,6 +136,7 @@ def test_update_writes_no_real_token_and_the_page_still_verifies(tmp_path: Path)
     # the author's token where the promise had one, a fake where it had none
     assert set(find_secrets(written)) == {TOKEN, fake_secret(real[1], 1)}, find_secrets(written)
     assert f"docker swarm join --token {TOKEN} 192.168.99.100:2377" in written
+    assert 'export DOCKER_CERT_PATH="...\n' in written and "/dojo-p" not in written
     session = _verify(tmp_path)
     outcomes = [session.outcomes[i] for i in sorted(session.outcomes)]
     assert [o.verdict for o in outcomes] == ["passed", "passed"], [o.explanation for o in outcomes]
