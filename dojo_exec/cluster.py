@@ -139,11 +139,11 @@ def _remove_embedded(cluster: str) -> list[str]:
 
 
 def _remove_real(cluster: Cluster) -> list[str]:
-    import subprocess
+    from dojo_exec import spawn
 
     machines = sorted(p.name for p in (cluster.storage / "machines").glob("*") if p.is_dir())
     if machines:
-        subprocess.run(
+        spawn.run(
             [str(cluster.bin_dir / "docker-machine"), "rm", "-y", "-f", *machines],
             env=cluster.env(),
             check=False,

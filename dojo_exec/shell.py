@@ -43,6 +43,22 @@ Death
     raises :class:`ShellDied`.  Bash is also checked while a step is silent, so a background
     job still holding the terminal does not hide its death until the timeout.
 
+Leftovers
+    :meth:`Shell.close` kills every process of the shell's session, and every process whose
+    environment holds the shell's own ``DOJO_SHELL`` value: also what left the session
+    (``setsid CMD &``, a daemon's double fork) and ignores SIGHUP.
+
+Signals
+    Bash is spawned through :mod:`dojo_exec.spawn`: it and all it runs start with default
+    dispositions and nothing blocked, even when the runner was started with SIGINT ignored
+    (``nohup … &``, a job runner), so the Ctrl-C of a timeout works, and a pipe closed early
+    ends its writer quietly (Python ignores SIGPIPE, which a child would otherwise inherit).
+
+Job notices
+    A job that ended between steps is reported by bash (``[1]+  Done  CMD``) as it reads the
+    next step's line, at a moment that depends on timing: such notices are not the next step's
+    output. A step's own ``[1] PID`` and the notices printed while it runs are kept.
+
 Probes
     :meth:`Shell.probe` runs a command for the runner's own diagnostics in a subshell and
     leaves ``$?`` as it was: the next step cannot tell that it ran.
@@ -73,6 +89,7 @@ from types import TracebackType
 
 import pexpect
 
+from dojo_exec import spawn
 from dojo_exec.screen import DEFAULT_COLUMNS, MAX_OUTPUT_BYTES, render, strip_ansi
 
 DEFAULT_TERM = "xterm-256color"
@@ -84,14 +101,23 @@ _SENTINEL_ROOM = 64  # bytes held back while reading, in case a sentinel is spli
 _STATUS = "__dojo_status"
 _FLAGS = "__dojo_flags"
 _XTRACE_BACK = (
-    f"{{ [[ ${_FLAGS} == *x* ]] && set -x; "
+    "{ printf '\\037%s\\037' BEGIN; "
+    f"[[ ${_FLAGS} == *x* ]] && set -x; "
     f'[[ ${_FLAGS} == *e* ]] || __dojo_return "${_STATUS}"; }} 2>/dev/null\n'
 )
-"""First line of every step's file: ``set -x`` again if a step had set it (its own trace
+"""First line of every step's file: a marker where the step begins (``BEGIN`` is replaced by
+the shell's token), then ``set -x`` again if a step had set it (its own trace
 hidden), so that a trace shows the step's commands and none of the runner's; then ``$?``
 is the previous step's status again (``__dojo_return``, defined at start, sets it without a
 subshell). Under ``set -e`` it is left at 0, which is what a step can see there anyway:
 a non-zero status would have ended the shell (and setting one would now)."""
+
+_JOB_NOTICE = re.compile(rb"(?m)^\[\d+\][-+ ] +\S[^\r\n]*(?:\r?\n)?")
+"""A job status notice as bash prints it: ``[JOB]`` then ``+``, ``-`` or a space."""
+
+MARK_VARIABLE = "DOJO_SHELL"
+"""Set, to a value unique to each shell, in the environment of the shell (and so of all it
+starts): :meth:`Shell.close` finds by it what left the shell's session, and kills it too."""
 
 PAGERS = ("PAGER", "GIT_PAGER", "SYSTEMD_PAGER", "MANPAGER")
 """Pager variables set to ``cat`` (unless the page's environment sets them): a pager would
@@ -166,6 +192,8 @@ class Shell:
         self._dead = False
         self._tmpdir: Path | None = None
         self._token = secrets.token_hex(8)
+        self._mark = f"{MARK_VARIABLE}={secrets.token_hex(8)}"  # in the env of all it starts
+        self._begin = b"\x1f" + self._token.encode() + b"\x1f"
         self._sentinel = re.compile(rb"\x1e" + self._token.encode() + rb":(\d+)\x1e")
         self._pending = b""  # bytes read after the last sentinel (e.g. job notices)
         self._steps = 0
@@ -177,13 +205,13 @@ class Shell:
         if self._child is not None:
             return
         self._tmpdir = Path(tempfile.mkdtemp(prefix=f"dojo-shell-{_safe(self.name)}-"))
-        env = {**self.env, "TERM": self.term}
+        env = {**self.env, "TERM": self.term, MARK_VARIABLE: self._mark.partition("=")[2]}
         for var in ("PROMPT_COMMAND", "PS0", "PS1", "PS2", "BASH_ENV", "ENV", "HISTFILE"):
             env.pop(var, None)
         for var in PAGERS:  # no one is there to page through `git log` or `systemctl status`
             env.setdefault(var, "cat")
         program, argv = self._argv()
-        self._child = pexpect.spawn(
+        self._child = spawn.pty(
             program,
             argv,
             env=env,
@@ -232,6 +260,7 @@ class Shell:
         if child is not None and not child.closed:
             if child.pid is not None:
                 _kill_session(child.pid, signal.SIGKILL)
+            kill_marked(self._mark)
             with contextlib.suppress(Exception):
                 child.close(force=True)
         if self._tmpdir is not None:
@@ -259,7 +288,9 @@ class Shell:
         if not self.alive or self._child is None or self._tmpdir is None:
             raise ShellDied(f"{self.name}: the shell is dead")
         self._steps += 1
-        text = _XTRACE_BACK + (command if command.endswith("\n") else command + "\n")
+        text = _XTRACE_BACK.replace("BEGIN", self._token) + (
+            command if command.endswith("\n") else command + "\n"
+        )
         started = time.monotonic()
         if not self._deliver(text, started + timeout):
             self._dead = True
@@ -389,17 +420,27 @@ class Shell:
         shell_died: bool = False,
         shell_exit_status: int | None = None,
     ) -> StepRun:
-        data = out.data()
+        data, dropped = self._own_bytes(out.data())
+        written = out.written - dropped
         return StepRun(
-            output=render(data, self.columns, self.rows, written=out.written),
+            output=render(data, self.columns, self.rows, written=written),
             raw=data.decode("utf-8", errors="replace"),
             exit_status=status,
             duration=time.monotonic() - started,
             timed_out=timed_out,
             shell_died=shell_died,
             shell_exit_status=shell_exit_status,
-            written=out.written,
+            written=written,
         )
+
+    def _own_bytes(self, data: bytes) -> tuple[bytes, int]:
+        """The step's bytes, and how many were dropped: its begin marker, and the job notices
+        (``[2]+  Done  CMD``) bash printed as it read the line that started it."""
+        at = data.find(self._begin)
+        if at < 0:
+            return data, 0
+        before = _JOB_NOTICE.sub(b"", data[:at])
+        return before + data[at + len(self._begin) :], at + len(self._begin) - len(before)
 
     def _read_until_prompt(self, deadline: float, out: _Tail) -> tuple[int | None, bool]:
         """Read into ``out`` until the sentinel or the deadline: (exit status or None, eof).
@@ -503,6 +544,34 @@ def session_members(sid: int) -> list[int]:
         if int(fields[3]) == sid and fields[0] != "Z":
             members.append(int(entry))
     return members
+
+
+def marked_processes(mark: str) -> list[int]:
+    """Process ids whose environment (as they were started) holds ``mark`` (``NAME=value``)."""
+    needle = mark.encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            environ = Path(f"/proc/{entry}/environ").read_bytes()
+        except OSError:  # gone, or another user's
+            continue
+        if needle in environ.split(b"\0"):
+            found.append(int(entry))
+    return found
+
+
+def kill_marked(mark: str, rounds: int = 5) -> None:
+    """SIGKILL every process started under ``mark``, also those that left the shell's session
+    (``setsid CMD &``, a daemon's double fork); repeated while a dying one spawned another."""
+    for _ in range(rounds):
+        pids = marked_processes(mark)
+        if not pids:
+            return
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def _kill_session(sid: int, sig: signal.Signals) -> None:

@@ -369,3 +369,17 @@ def test_set_e_survives_the_runner_between_steps() -> None:
         shell.run("set -e", 10)
         assert shell.run("echo still here", 10).output.strip() == "still here"
         assert shell.alive
+
+
+def test_a_pipe_closed_early_ends_its_writer_quietly(shell: Shell) -> None:
+    """The shell's commands get SIGPIPE's default (Python, the runner, ignores it)."""
+    assert ok(shell, "yes | head -n 1") == "y"  # not "yes: standard output: Broken pipe"
+
+
+def test_a_job_notice_between_steps_is_not_the_next_steps_output(shell: Shell) -> None:
+    """Bash reports a background job that ended between steps as it reads the next line; a
+    terminal shows that at a moment that depends on timing: it belongs to no step."""
+    first = shell.run("true & echo started", 5)
+    assert first.output.splitlines()[-1] == "started"  # after bash's own "[1] PID"
+    time.sleep(0.5)  # the job ends while the shell waits at its prompt
+    assert ok(shell, "echo next") == "next"

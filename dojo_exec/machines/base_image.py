@@ -18,6 +18,8 @@ from pathlib import Path
 import docker
 import docker.errors
 
+from dojo_exec import spawn
+
 from .labels import LABEL_MANAGED, LABEL_RECIPE, LABEL_ROLE, ROLE_IMAGE
 
 Log = Callable[[str], object]
@@ -87,7 +89,7 @@ def debootstrap(suite: str, target: Path, *, log: Log = print) -> None:
         raise RuntimeError("debootstrap is not installed (apt-get install debootstrap)")
     cmd = [exe, "--variant=minbase", suite, str(target)]
     log(f"base image: {' '.join(cmd)}")
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    proc = spawn.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-20:])
         raise RuntimeError(f"debootstrap {suite} failed (exit {proc.returncode}):\n{tail}")
@@ -95,7 +97,7 @@ def debootstrap(suite: str, target: Path, *, log: Log = print) -> None:
 
 def import_rootfs(client: docker.DockerClient, root: Path, tag: str) -> str:
     """``tar -C root -c . | docker import`` with our labels; returns the image id."""
-    tar = subprocess.Popen(
+    tar = spawn.popen(
         ["tar", "-C", str(root), "--numeric-owner", "-c", "."], stdout=subprocess.PIPE
     )
     assert tar.stdout is not None

@@ -15,7 +15,6 @@ import io
 import ipaddress
 import os
 import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -30,6 +29,7 @@ import docker.tls
 from docker.models.containers import Container
 from docker.models.networks import Network
 
+from dojo_exec import spawn
 from dojo_exec.machines import certs
 from dojo_exec.machines.driver import (
     CreateOptions,
@@ -593,7 +593,7 @@ class DindDriver:
                 flags = ["-i"]
             env = engine_environ()
             env.setdefault("DOCKER_HOST", "unix:///var/run/docker.sock")
-            return subprocess.call([docker_cli, "exec", *flags, record.container, *argv], env=env)
+            return spawn.call([docker_cli, "exec", *flags, record.container, *argv], env=env)
         return self._exec_sdk(record.container, argv)
 
     def _exec_sdk(self, container_name: str, argv: builtins.list[str]) -> int:

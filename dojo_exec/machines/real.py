@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from dojo_exec import spawn
 from dojo_exec.machines.driver import CreateOptions, MachineError, State
 from dojo_exec.machines.store import DRIVER_NAME, Store
 
@@ -66,7 +66,7 @@ def delegate(argv: Sequence[str]) -> None:
             "This needs a real docker-machine on PATH, and none was found "
             "(install docker-machine, or use the embedded driver)"
         )
-    os.execv(str(real), [str(real), *argv])
+    spawn.exec_replacing(str(real), [str(real), *argv])
 
 
 def delegate_if_real(store: Store, command: str, command_args: list[str], argv: list[str]) -> None:
@@ -99,7 +99,7 @@ class RealDriver:
         self.name = driver
 
     def _run(self, *args: str, check: bool = True) -> str:
-        done = subprocess.run([self.binary, *args], capture_output=True, text=True)
+        done = spawn.run([self.binary, *args], capture_output=True, text=True)
         if check and done.returncode != 0:
             raise MachineError(done.stderr.strip() or f"docker-machine {args[0]} failed")
         return done.stdout
@@ -133,7 +133,7 @@ class RealDriver:
         return self._run("ip", name).strip()
 
     def exec(self, name: str, command: Sequence[str], interactive: bool = False) -> int:
-        return subprocess.call([self.binary, "ssh", name, *command])
+        return spawn.call([self.binary, "ssh", name, *command])
 
     def list(self) -> list[str]:
         return self._run("ls", "-q").split()
