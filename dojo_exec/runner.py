@@ -401,7 +401,8 @@ class PageSession:
         written = False
         for position in judged.drifted:
             each = judged.commands[position]
-            edit = self.updates.add(step, each.run.output, self.page.text, part=position)
+            output, text = each.run.output, self.page.text
+            edit = self.updates.add(step, output, text, position, self.substitutions)
             written = written or edit is not None
         if not written:
             return

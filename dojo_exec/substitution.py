@@ -148,6 +148,7 @@ class Substitutions:
             old = self.bound.get(literal)
             if old is not None and old.value == value:
                 continue
+            self.bound.pop(literal, None)  # kept in the order bound: the latest last
             self.bound[literal] = Bound(literal, value, kind, where, loose)
             self._patterns.clear()
 
@@ -178,6 +179,40 @@ class Substitutions:
             return bound.value
 
         return pattern.sub(replace, command)
+
+    def authors_values(self, promise: str, captured: str, options: MatchOptions) -> str:
+        """``promise``, rewritten by update to keep ``captured``, with the run's values that an
+        earlier promise quoted under a literal of its own written as that literal again (and a
+        12-character ID as the same prefix of it), wherever the promise still matches: a
+        rewritten ``node ls`` shows the tutorial's node IDs, not this run's."""
+        reverse: dict[str, Bound] = {}
+        for bound in self.changed().values():  # in the order bound: the latest wins
+            if bound.kind in ("port", "pem"):
+                continue
+            reverse[bound.value] = bound
+            if bound.kind in ("id25", "hex64"):
+                short = Bound(bound.literal[:MIN_PREFIX], bound.value[:MIN_PREFIX], "id12", "")
+                reverse.setdefault(short.value, short)
+        swaps = []
+        for value, bound in reverse.items():
+            if bound.literal in promise:
+                continue
+            left, right = _EDGES.get(bound.kind, (_ALNUM_L, _ALNUM_R))
+            pattern = re.compile(left + re.escape(value) + right)
+            if pattern.search(promise):
+                swaps.append((pattern, bound.literal))
+        if not swaps:
+            return promise
+        every = promise
+        for pattern, literal in swaps:
+            every = _put(pattern, literal, every)
+        if match(every, captured, options).ok:
+            return every
+        for pattern, literal in swaps:  # one at a time, each kept only if it still matches
+            candidate = _put(pattern, literal, promise)
+            if match(candidate, captured, options).ok:
+                promise = candidate
+        return promise
 
     def notes(self, commands: Iterable[Command]) -> list[str]:
         """What :meth:`apply` last replaced in ``commands`` (a step's), for a failure report."""
@@ -236,6 +271,11 @@ class Substitutions:
         ]
         values = {b.value[: len(text)] for b in found}
         return found[0] if len(values) == 1 else None
+
+
+def _put(pattern: re.Pattern[str], literal: str, text: str) -> str:
+    """``text`` with every match of ``pattern`` replaced by ``literal`` as it is."""
+    return pattern.sub(lambda _: literal, text)
 
 
 def _has_identities(expected: str, options: MatchOptions) -> bool:

@@ -35,6 +35,7 @@ from dojo_exec.judgement import match_options
 from dojo_exec.matching import reconcile
 from dojo_exec.page import Command, PageError, Step, display_path, session_text
 from dojo_exec.screen import NOTICE_PREFIX
+from dojo_exec.substitution import Substitutions
 from dojo_exec.transcripts import find_secrets, redact
 
 _LINE = re.compile(r"[^\r\n]*(\r\n|\r|\n|$)")
@@ -53,8 +54,13 @@ class Edit:
     part: int = 0  # which command of the step
 
 
-def promise_edits(step: Step, captured: str, part: int = 0) -> list[Edit]:
+def promise_edits(
+    step: Step, captured: str, part: int = 0, authors: Substitutions | None = None
+) -> list[Edit]:
     """The edits that make ``step``'s promise keep ``captured``; none when nothing drifted.
+
+    ``authors``: the run's substitutions; a value of the run that an earlier promise quoted
+    under its own literal is written as that literal (:meth:`Substitutions.authors_values`).
 
     The promise's lines are replaced. A captured line that would close the fence holding
     the promise (a line of only backticks, or tildes, at least as long as that fence) is
@@ -77,6 +83,8 @@ def promise_edits(step: Step, captured: str, part: int = 0) -> list[Edit]:
     new_promise = reconcile(expected, captured, match_options(step))
     if new_promise == expected:
         return []
+    if authors is not None:
+        new_promise = authors.authors_values(new_promise, captured, match_options(step))
     lines = new_promise.strip("\n").splitlines()
     leading = expected[: len(expected) - len(expected.lstrip("\n"))]
     if not expected.strip():
@@ -276,15 +284,23 @@ class PendingUpdates:
         self.unstable: list[str] = []  # promises a second run broke, and what was written
         self.secrets = SecretPlaceholders()  # what the pages show instead of the run's secrets
 
-    def add(self, step: Step, captured: str, page_text: str, part: int = 0) -> Edit | None:
+    def add(
+        self,
+        step: Step,
+        captured: str,
+        page_text: str,
+        part: int = 0,
+        authors: Substitutions | None = None,
+    ) -> Edit | None:
         """Record the edits for a drifted command of ``step`` (``part``: which command);
-        ``page_text`` is the text the step was parsed from.
+        ``page_text`` is the text the step was parsed from; ``authors`` the run's
+        substitutions (see :func:`promise_edits`).
 
         Returns the promise's edit, or None when nothing drifted or the update is refused
         (then said in :attr:`refused`).
         """
         try:
-            edits = promise_edits(step, captured, part)
+            edits = promise_edits(step, captured, part, authors)
         except PageError as error:
             self.refused.append(str(error))
             return None

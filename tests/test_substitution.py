@@ -356,6 +356,52 @@ def test_update_writes_no_path_of_the_run_and_still_matches() -> None:
     assert match(step.expected or "", env.replace("p1a2b3c4d-k2j_x9z1", "p9f8e7d6c-aaaa1111")).ok
 
 
+NODE_LS_1_12 = (
+    "ID                           HOSTNAME  STATUS  AVAILABILITY  MANAGER STATUS\n"
+    "03g1y59jwfg7cf99w4lt0f662    worker2   Ready   Active\n"
+    "9j68exjopxe7wfl6yuxml7a7j    worker1   Ready   Active\n"
+    f"{NODE} *  manager1  Ready   Active        Leader\n"
+)
+
+
+def test_update_writes_the_node_id_an_earlier_promise_quoted_not_the_runs() -> None:
+    subs = learnt(INIT_PROMISE, "01-swarm-init")  # the tutorial's NODE is this run's REAL_NODE
+    text = f"# T\n\n{FENCE}console dojo\n$ docker node ls\n{NODE_LS_1_12}{FENCE}\n"
+    (step,) = parse_text(text, "p.md").steps
+    updates = PendingUpdates()
+    updates.add(step, capture("06-node-ls"), text, 0, subs)
+    (new,) = parse_text(apply_edits(text, updates.page_edits(Path("p.md"))), "p.md").steps
+    assert new.expected is not None and "ENGINE VERSION" in new.expected
+    manager = next(line for line in new.expected.splitlines() if "manager1" in line)
+    assert manager.split()[:2] == [NODE, "*"] and REAL_NODE not in new.expected
+    assert "ol7k1kqrm6dg51si6ze1ly6r7" in new.expected  # worker1: no earlier promise quoted it
+    assert match(new.expected, capture("06-node-ls")).ok
+    # without the run's bindings, the run's own ID is written
+    plain = PendingUpdates()
+    plain.add(step, capture("06-node-ls"), text)
+    assert REAL_NODE in apply_edits(text, plain.page_edits(Path("p.md")))
+
+
+def test_a_truncated_id_is_written_as_the_same_prefix_of_the_authors() -> None:
+    subs = Substitutions()
+    subs.add([("id25", "9uk4639qpg7npwf3fn2aasksr", "vuv02ejgm02pprzc1lzorbob0")], "s.md:3")
+    ls = "ID            NAME        MODE         REPLICAS   IMAGE           PORTS\n"
+    promise = subs.authors_values(
+        ls + "vuv02ejgm02p  helloworld  replicated   1/1        alpine:latest\n",
+        capture("08-service-ls"),
+        MatchOptions(),
+    )
+    assert "9uk4639qpg7n  helloworld" in promise and "vuv02ejgm02p" not in promise
+    assert match(promise, capture("08-service-ls")).ok
+
+
+def test_a_literal_already_standing_for_another_value_is_not_written_again() -> None:
+    subs = Substitutions()
+    subs.add([("id25", NODE, "ol7k1kqrm6dg51si6ze1ly6r7")], "a.md:1")
+    rewritten = capture("06-node-ls").replace(REAL_NODE, NODE)  # NODE is manager1's here
+    assert subs.authors_values(rewritten, capture("06-node-ls"), MatchOptions()) == rewritten
+
+
 # -- placeholders the page gives a value: `<MANAGER-IP>` ---------------------------------------
 
 
