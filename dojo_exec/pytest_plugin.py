@@ -5,7 +5,8 @@ Options::
     --dojo-update              rewrite drifted promises at the end of the run
     --dojo-driver DRIVER       embedded (default), none (plain shell) or a docker-machine driver
     --dojo-transcripts DIR     record each fully run page's transcript under DIR
-    --dojo-docs-root DIR       pages are named relative to DIR in transcripts (default: docs)
+    --dojo-docs-root DIR       pages are named relative to DIR in transcripts (default: see
+                               :func:`infer_docs_root`)
     --dojo-collect             collect every ``.md`` file as a page, no conftest needed
                                (files a conftest's Sybil already collects are left to it)
 """
@@ -39,6 +40,7 @@ class DojoSettings:
     transcripts: Path | None = None
     docs_root: Path | None = None
     cluster_base: Path | None = None
+    docs_root_note: str | None = None  # a line for the summary when the root was guessed
     outcomes: list[StepOutcome] = field(default_factory=list)
 
     def observe(self, outcome: StepOutcome) -> None:
@@ -54,7 +56,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="machine driver: embedded (default), none, or a real docker-machine driver",
     )
     group.addoption("--dojo-transcripts", default=None, help="record transcripts under this folder")
-    group.addoption("--dojo-docs-root", default="docs", help="folder pages are named relative to")
+    group.addoption(
+        "--dojo-docs-root",
+        default=None,
+        help="folder pages are named relative to in transcripts (default: docs if the pages are "
+        "below it, else the working directory if they are below it, else the folders given)",
+    )
     group.addoption(
         "--dojo-collect",
         action="store_true",
@@ -91,6 +98,50 @@ def _path(config: pytest.Config, value: str | None) -> Path | None:
 def dojo_settings(request: pytest.FixtureRequest) -> DojoSettings:
     """Settings of this run, shared by every page session."""
     return request.config.stash[_SETTINGS]
+
+
+def infer_docs_root(pages: list[Path], cwd: Path, args: list[str]) -> Path:
+    """The folder pages are named relative to when ``--dojo-docs-root`` is not given.
+
+    ``CWD/docs`` if every page is below it, else ``cwd`` if every page is below it (as before),
+    else the nearest common folder of the command-line arguments the pages were found through
+    (a folder itself, a file's folder): ``pytest /some/dir`` names ``/some/dir/a/x.md`` ``a/x.md``,
+    so pages of the same name in different folders keep different transcripts.
+    """
+    resolved = [page.resolve() for page in pages]
+    for candidate in (cwd / "docs", cwd):
+        if resolved and all(page.is_relative_to(candidate.resolve()) for page in resolved):
+            return candidate.resolve()
+    given = [(cwd / arg.split("::")[0]).resolve() for arg in args]
+    folders = set()
+    for page in resolved:
+        found = [arg for arg in given if page != arg and page.is_relative_to(arg)]
+        folders.add(max(found, key=lambda a: len(a.parts)) if found else page.parent)
+    return Path(os.path.commonpath(sorted(folders)))
+
+
+def choose_docs_root(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without ``--dojo-docs-root``, choose the folder pages are named relative to."""
+    settings = config.stash[_SETTINGS]
+    if settings.docs_root is not None:
+        return
+    pages = sorted(
+        {
+            Path(example.path)
+            for item in items
+            if (example := getattr(item, "example", None)) is not None
+            and getattr(example, "namespace", {}).get("dojo_page") is not None
+        }
+    )
+    if not pages:
+        return
+    cwd = Path(config.invocation_params.dir)
+    settings.docs_root = infer_docs_root(pages, cwd, list(config.args))
+    if not settings.docs_root.is_relative_to(cwd.resolve()):
+        settings.docs_root_note = (
+            f"pages named relative to {settings.docs_root} in transcripts "
+            "(--dojo-docs-root DIR to choose another folder)"
+        )
 
 
 @pytest.hookimpl(wrapper=True)
@@ -170,6 +221,9 @@ class DojoReporter:
         self.unstable: list[str] = []
         self.interrupted = False
 
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        choose_docs_root(self.config, items)
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for name, value in report.user_properties:
             if name == PROPERTY and isinstance(value, dict):
@@ -202,6 +256,7 @@ class DojoReporter:
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int) -> None:
         if not (self.steps or self.written or self.refused or self.interrupted):
             return
+        note = self.config.stash[_SETTINGS].docs_root_note
         verdicts = Counter(r["verdict"] for r in self.steps)
         waited = sum(1 for r in self.steps if r["attempts"] > 1)
         updated = 0 if self.interrupted else sum(1 for r in self.steps if r["updated"])
@@ -214,6 +269,8 @@ class DojoReporter:
             f"failed: {failed}  skipped: {verdicts['skipped']}  waited/retried: {waited}  "
             f"updated: {updated}  duration: {duration:.1f}s"
         )
+        if note is not None:
+            terminalreporter.line(note)
         for line in self.written:
             terminalreporter.line(f"updated {line}")
         for line in self.unstable:
