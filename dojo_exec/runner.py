@@ -27,7 +27,7 @@ from dojo_exec.page import Command, Page, PageError, Step, parse_text, resolve_o
 from dojo_exec.shell import MachineShell, Shell, ShellDied, StepRun
 from dojo_exec.stability import settle
 from dojo_exec.substitution import Substitutions
-from dojo_exec.transcripts import RunRecord, StepRecord, Verdict, page_key, record_run
+from dojo_exec.transcripts import RunRecord, StepRecord, Verdict, page_key, record_run, redact
 from dojo_exec.update import PendingUpdates, apply_edits
 
 BACKOFF_START = 0.5
@@ -103,7 +103,7 @@ def failure_report(step: Step, outcome: StepOutcome, state: str = "") -> str:
     ]
     if state:
         parts += ["swarm state:", _indent(state)]
-    return "\n".join(parts)
+    return redact("\n".join(parts))  # it reaches CI logs: no join token, no private key
 
 
 def _indent(text: str) -> str:

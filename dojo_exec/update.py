@@ -337,7 +337,7 @@ class PendingUpdates:
             original = self._originals.get(key, "")
             body = self.secrets.scrub(key, body, original[start:end], original)
             self._edits[key].append(Edit(step.path, start, end, body, step.line, part))
-        self.unstable.append(report)
+        self.unstable.append(redact(report))  # printed: the lines that varied may hold secrets
 
     def edits_of(self, step: Step) -> list[Edit]:
         """The pending edits of ``step`` (its promises, and its fences when lengthened)."""

@@ -228,7 +228,16 @@ def test_a_failing_step_says_what_it_ran_with(tmp_path: Path) -> None:
     explanation = record.steps[0].explanation or ""
     assert record.steps[0].verdict == "failed"
     assert re.search(rf"{NODE} -> {REAL_NODE} \(bound by \S*init\.md:4\)", explanation)
-    assert REAL_TOKEN[:20] in explanation and REAL_TOKEN not in explanation
+    assert REAL_TOKEN[9:20] not in explanation and "SWMTKN-1-<redacted>" in explanation
+
+
+def test_a_failure_report_shows_no_real_token(tmp_path: Path) -> None:
+    page = tmp_path / "leak.md"
+    page.write_text(f"# L\n\n{FENCE}console dojo\n$ {_print('01-swarm-init')}\nnot this\n{FENCE}\n")
+    (record,) = run_pages([page], None, docs_root=tmp_path, driver="none")
+    explanation = record.steps[0].explanation or ""
+    assert record.steps[0].verdict == "failed" and "Swarm initialized" in explanation
+    assert REAL_TOKEN not in explanation and "SWMTKN-1-<redacted>" in explanation
 
 
 def test_within_one_session_a_later_command_uses_an_earlier_ones_values(tmp_path: Path) -> None:
