@@ -195,3 +195,61 @@ def test_the_issue_reproduction_passes_with_sigint_ignored() -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert " passed" in done.stdout and "failed" not in done.stdout, done.stdout
+
+
+CREATE = """# Create
+
+```sh dojo timeout=TIMEOUT
+docker-machine create -d virtualbox node1
+```
+
+```sh dojo
+echo next
+# Result ==>
+next
+```
+"""
+
+
+def _labelled(run: str) -> list[str]:
+    """Docker objects of any kind labelled with run ``run``."""
+    import docker
+
+    client = docker.from_env()
+    try:
+        found = [f"container {c.name}" for c in client.containers.list(
+            all=True, filters={"label": f"dojo.run={run}"})]  # fmt: skip
+        found += [f"volume {v.name}" for v in client.volumes.list(
+            filters={"label": f"dojo.run={run}"})]  # fmt: skip
+        found += [f"network {n.name}" for n in client.networks.list(
+            filters={"label": f"dojo.run={run}"})]  # fmt: skip
+        return found
+    finally:
+        client.close()
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("timeout", ["300ms", "700ms", "1100ms"])
+def test_docker_machine_create_is_interrupted_with_sigint_ignored(
+    tmp_path: Path, timeout: str
+) -> None:
+    """``docker-machine create`` (embedded) at several points of its work gets the Ctrl-C of
+    the step's timeout, though the runner ignores SIGINT; the page goes on, nothing is left."""
+    (tmp_path / "create.md").write_text(CREATE.replace("TIMEOUT", timeout))
+    run = f"sigtest-{uuid.uuid4().hex[:12]}"
+    env = {**os.environ, "DOJO_RUN": run}
+    done = subprocess.run(
+        [sys.executable, "-m", "dojo_exec.cli", "verify", "create.md"],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=lambda: _clean_then(_ignore(signal.SIGINT, signal.SIGQUIT)),
+    )
+    shown = done.stdout + done.stderr
+    assert "create.md:3: step timeout" in done.stdout, shown
+    assert "docker-machine create: interrupted" in done.stdout, shown
+    assert "steps: 2  passed: 1  failed: 1" in done.stdout, shown
+    assert _labelled(run) == []
