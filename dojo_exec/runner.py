@@ -21,15 +21,26 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from dojo_exec import __version__
+from dojo_exec.chains import HANDOVER, chain_order
 from dojo_exec.cluster import EMBEDDED, NO_MACHINE_CHOSEN, NO_MACHINES, Cluster
 from dojo_exec.judgement import Judgement, judge, match_options, shown_output
-from dojo_exec.page import Command, Page, PageError, Step, parse_text, resolve_order, source_digest
+from dojo_exec.page import (
+    LOGOUTS,
+    Command,
+    Page,
+    PageError,
+    Step,
+    parse_text,
+    resolve_order,
+    source_digest,
+)
 from dojo_exec.shell import MachineShell, Shell, ShellDied, StepRun
 from dojo_exec.stability import settle
 from dojo_exec.substitution import Substitutions
 from dojo_exec.transcripts import RunRecord, StepRecord, Verdict, page_key, record_run, redact
 from dojo_exec.update import PendingUpdates, apply_edits
 
+RUNNING, CONFIRMING = "run", "confirm"  # kinds of page sessions, kept apart for handovers
 BACKOFF_START = 0.5
 BACKOFF_LIMIT = 5.0
 DIAGNOSTIC_TIMEOUT = 20.0
@@ -128,6 +139,10 @@ class PageSession:
     shell: Shell | None = None
     machine_shells: dict[str, Shell] = field(default_factory=dict)
     substitutions: Substitutions = field(default_factory=Substitutions)  # quoted -> real
+    login: tuple[Path, str] | None = None  # (page, machine) of an interactive docker-machine ssh
+    kind: str = RUNNING  # or CONFIRMING: update's second run (kept apart for handovers)
+    continued: bool = False  # took over the cluster of the page it continues
+    closed: bool = False
     updated_steps: list[tuple[Step, Judgement]] = field(default_factory=list)
     stopped: str | None = None  # why the page stopped early
     confirm: bool = True  # in update mode, check rewritten promises by a second run
@@ -143,11 +158,18 @@ class PageSession:
     # -- lifecycle -----------------------------------------------------------------
 
     def start(self) -> None:
-        """Create the cluster and the shell, then replay the prerequisites."""
+        """Create the cluster and the shell, then replay the prerequisites.
+
+        When the session of the page this one continues was kept (:mod:`dojo_exec.chains`),
+        its cluster and shells are taken over instead: the prerequisites ran just before.
+        """
         if self.shell is not None:
             return
         self.started_at = time.monotonic()
         self.started_iso = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        prerequisites = resolve_order(self.page.path)[:-1]
+        if prerequisites and self._continue(tuple(p.path.resolve() for p in prerequisites)):
+            return
         self.cluster = Cluster.create(self.driver, base=self.cluster_base)
         self.driver_label = self.cluster.driver_label
         self.cluster.extra_env["DOJO_PAGE_DIR"] = str(self.page.path.resolve().parent)
@@ -155,7 +177,7 @@ class PageSession:
             env=self.cluster.env(), cwd=self.cluster.workdir, name=self.page.path.name
         )
         self.shell.start()
-        for prerequisite in resolve_order(self.page.path)[:-1]:
+        for prerequisite in prerequisites:
             self.replayed.append(self._page_key(prerequisite.path))
             for step in prerequisite.steps:
                 outcome = self.run_step(step, replay=True)
@@ -164,18 +186,55 @@ class PageSession:
                 if self.stopped is not None:
                     return
 
+    def _continue(self, prerequisites: tuple[Path, ...]) -> bool:
+        """Take over the kept session that ran exactly ``prerequisites``, if there is one."""
+        kept = HANDOVER.take(self.kind, prerequisites)
+        if kept is None:
+            return False
+        assert isinstance(kept, PageSession)
+        if kept.driver != self.driver or kept.cluster_base != self.cluster_base:
+            kept.release()
+            return False
+        self.cluster, self.shell, self.machine_shells = (
+            kept.cluster,
+            kept.shell,
+            kept.machine_shells,
+        )
+        kept.cluster, kept.shell, kept.machine_shells = None, None, {}
+        self.substitutions = kept.substitutions  # the values its promises bound
+        assert self.cluster is not None
+        self.driver_label = self.cluster.driver_label
+        self.cluster.extra_env["DOJO_PAGE_DIR"] = str(self.page.path.resolve().parent)
+        self.replayed = [*kept.replayed, kept._page_key(kept.page.path)]
+        self.continued = True
+        return True
+
+    def release(self) -> None:
+        """Remove the cluster and shells kept for a page that continues this one."""
+        self._teardown()
+
     def close(self) -> RunRecord | None:
         """Record the run (when every step of the page ran), then remove the cluster.
 
-        In update mode the promises this run rewrote are first checked by a second run of
-        the page (:meth:`_confirm_updates`): update writes only what a verify will pass.
+        The cluster is kept instead when a page of this run continues this one
+        (:mod:`dojo_exec.chains`).  In update mode the promises this run rewrote are first
+        checked by a second run of the page (:meth:`_confirm_updates`): update writes only
+        what a verify will pass.
         """
+        if self.closed:
+            return None
+        self.closed = True
         record: RunRecord | None = None
         complete = self.shell is not None and self._complete()
         try:
             versions = self._versions() if complete else ("unknown", "unknown")
         finally:
-            self._teardown()
+            ran = tuple(p.path.resolve() for p in resolve_order(self.page.path))
+            alive = self.shell is not None and self.shell.alive
+            if complete and alive and self._continuable() and HANDOVER.wants(ran):
+                HANDOVER.keep(self.kind, ran, self)
+            else:
+                self._teardown()
         if complete:
             if self.updates is not None and self.updated_steps and self.confirm:
                 self._confirm_updates()
@@ -207,7 +266,11 @@ class PageSession:
             self.updates.refused.append(f"{error} (after update; not written)")
             return
         second = PageSession(
-            page=rewritten, driver=self.driver, cluster_base=self.cluster_base, confirm=False
+            page=rewritten,
+            driver=self.driver,
+            cluster_base=self.cluster_base,
+            confirm=False,
+            kind=CONFIRMING,
         )
         with second:
             second.run_all()
@@ -361,8 +424,11 @@ class PageSession:
         """
         runs: list[StepRun] = []
         for command in step.commands:
+            if self._logs_in_or_out(step, command):
+                runs.append(StepRun(output="", raw="", exit_status=0, duration=0.0))
+                continue
             try:
-                shell = self._shell_for(command)
+                shell = self._shell_for(command, step)
                 text = self.substitutions.apply(command.text, step.path)  # quoted -> real
                 run = shell.run(text, step.options.timeout)
             except ShellDied as error:
@@ -373,10 +439,30 @@ class PageSession:
             self.substitutions.learn_command(step, command, run.output)
         return runs, None
 
-    def _shell_for(self, command: Command) -> Shell:
-        """The page's shell, or the shell on the machine the command's prompt names."""
+    def _logs_in_or_out(self, step: Step, command: Command) -> bool:
+        """An interactive ``docker-machine ssh NAME``, or the ``exit`` that ends it: not run.
+
+        Until the ``exit``, the page's commands whose prompt names no machine run on NAME, as
+        in a reader's terminal; a new page is a new terminal.
+        """
+        if command.login is not None:
+            self.login = (step.path, command.login)
+            return True
+        if self.login is not None and self.login[0] != step.path:
+            self.login = None
+        if self.login is not None and command.text.strip() in LOGOUTS:
+            self.login = None
+            return True
+        return False
+
+    def _shell_for(self, command: Command, step: Step) -> Shell:
+        """The shell on the machine the command's prompt names, else the one the page logged in
+        to, else the step's ``machine=`` (or the page's ``machine:``), else the page's shell."""
         assert self.shell is not None and self.cluster is not None
         name = command.machine
+        if name is None and self.login is not None and self.login[0] == step.path:
+            name = self.login[1]
+        name = name or step.options.machine
         if name is None or not self._is_machine(name):
             return self.shell
         shell = self.machine_shells.get(name)
@@ -438,6 +524,18 @@ class PageSession:
         return state.output if not state.timed_out else "(timed out collecting the swarm's state)"
 
     # -- records -------------------------------------------------------------------
+
+    def _continuable(self) -> bool:
+        """Whether a dependent page may go on from here, as after replaying this page.
+
+        Replay stops a dependent at a step whose commands failed (a drifted promise does
+        not stop it): such a page is not handed over, its dependents replay it and stop.
+        """
+        return self.stopped is None and all(
+            outcome.verdict == "skipped"
+            or (outcome.judgement is not None and outcome.judgement.commands_succeeded)
+            for outcome in self.outcomes.values()
+        )
 
     def _complete(self) -> bool:
         return len(self.outcomes) == len(self.page.steps) and not any(
@@ -544,18 +642,23 @@ def run_pages(
     updates: PendingUpdates | None = None,
 ) -> list[RunRecord]:
     """Run whole pages one after the other (the plugin's live mode and the CLI use this)."""
-    records: list[RunRecord] = []
-    for path in paths:
-        session = PageSession.for_path(
-            path,
-            driver=driver,
-            updates=updates,
-            transcripts_root=transcripts_root,
-            docs_root=docs_root,
-        )
-        with session:
-            session.run_all()
-            record = session.close()
-        if record is not None:
-            records.append(record)
-    return records
+    done: dict[Path, RunRecord] = {}
+    HANDOVER.want(paths)
+    try:
+        for path in chain_order(paths):  # a page right after the one it continues
+            session = PageSession.for_path(
+                path,
+                driver=driver,
+                updates=updates,
+                transcripts_root=transcripts_root,
+                docs_root=docs_root,
+            )
+            with session:
+                session.run_all()
+                record = session.close()
+            if record is not None:
+                done[path] = record
+    finally:
+        HANDOVER.release()
+        HANDOVER.wanted.clear()
+    return [done[path] for path in paths if path in done]

@@ -17,8 +17,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-
 from cli_runs import run_cli, summary, texts
+
 from dojo_exec.page import Step, parse_page
 from dojo_exec.update import Edit, apply_edits
 
