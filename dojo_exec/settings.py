@@ -6,7 +6,8 @@ the nearest ``pyproject.toml`` with a ``[tool.dojo-exec]`` table (``prompts = ["
 the nearest ``mkdocs.yml`` whose ``dojo_exec`` plugin has a ``prompts`` option, looking up
 from the page's folder.  A page adds its own in its front matter (``prompts:``).
 
-``values`` (same places, and a page's front matter ``values:``) maps placeholder text to
+``values`` (same places, and a page's front matter ``values:``; the MkDocs plugin's option
+must also be declared in :mod:`dojo_exec.mkdocs.config`) maps placeholder text to
 what a command runs with instead: ``{"<MANAGER-IP>": "192.168.99.100"}`` or a shell
 expression, ``{"<MANAGER-IP>": "$(docker-machine ip manager1)"}``
 (:mod:`dojo_exec.substitution`).

@@ -31,13 +31,18 @@ and node ID to the ``swarm join`` that follows; see :func:`loose_pairs`).
 Placeholders that Docker's docs write in commands (``docker swarm init --advertise-addr
 <MANAGER-IP>``) are given a value in the page's front matter, ``values: {"<MANAGER-IP>":
 "192.168.99.100"}``, or for every page in ``pyproject.toml`` (``[tool.dojo-exec]`` table,
-``values``) or the MkDocs plugin's ``values`` option (the page's win).  A value may be a
+``values``; the page's win; see :mod:`dojo_exec.settings`).  A value may be a
 shell expression, ``"$(docker-machine ip manager1)"``: it is written into the command, and
 the shell that runs the command evaluates it.  A placeholder is replaced as written,
 wherever it appears (``<MANAGER-IP>:2377``), in the commands of the page that sets it.
 
 :meth:`Substitutions.notes` says what a command was run with, for a failure report; a join
 token or private key is never shown there (only which page line printed it).
+
+The other way round, for ``update`` (:meth:`Substitutions.authors_values`): a promise it
+rewrites shows, for a value of the run that an earlier promise quoted under a literal of its
+own, that literal again (the tutorial's node ID in a rewritten ``node ls``, not this run's),
+wherever the promise still matches the capture.
 """
 
 from __future__ import annotations
@@ -90,7 +95,7 @@ class Bound:
     value: str
     kind: str
     where: str  # ``page.md:12``: the step whose promise bound it
-    loose: bool = False  # bound by order in a promise that did not match
+    loose: bool = False  # bound in a promise that did not match (one of its kind each side)
 
     def shown(self) -> str:
         """The replacement as a failure report may show it (secrets never)."""
@@ -98,7 +103,7 @@ class Bound:
         if self.kind in _SECRET_KINDS or "PRIVATE KEY" in value:
             value = f"the {self.kind} captured there"
         literal = self.literal if len(self.literal) <= 40 else self.literal[:37] + "…"
-        how = ", paired by order: the promise did not match" if self.loose else ""
+        how = ", the one value of its kind in a promise that did not match" if self.loose else ""
         return f"{literal} -> {value} (bound by {self.where}{how})"
 
 
