@@ -39,3 +39,5 @@ class DojoExecConfig(Config):
     driver = c.Type(str, default="embedded")
     # more console prompts, e.g. ["# "] (read by the page parser, see dojo_exec.settings)
     prompts = c.ListOfItems(c.Type(str), default=[])
+    # placeholders in commands and their values, e.g. {"<MANAGER-IP>": "192.168.99.100"}
+    values = c.Type(dict, default={})
