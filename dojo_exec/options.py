@@ -29,10 +29,14 @@ class StepOptions:
     stop_on_failure: bool = False  # a failure of this step stops the page
     prompts: tuple[str, ...] = ()  # extra prompt patterns of a console block (``prompt="# "``)
     machine: str | None = None  # where commands whose prompt names no machine run
+    id: str | None = None  # a stable name, unique in its page (slides refer to page#id)
 
 
 MACHINE_NAME = re.compile(r"[A-Za-z0-9][\w.-]*")
 """A docker-machine name, as ``machine=`` and the front matter's ``machine:`` take it."""
+
+STEP_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+"""A step's ``id=``: letters, digits, ``-`` and ``_`` (it names the step in ``page.md#id``)."""
 
 OPTION_HELP = {
     "timeout": "timeout=DURATION  interrupt the step after this long (default 120s)",
@@ -49,6 +53,8 @@ OPTION_HELP = {
     'prompt="root@{machine}:{path}# " (repeatable)',
     "machine": "machine=NAME      run the commands whose prompt names no machine on NAME "
     "(as after `docker-machine ssh NAME`)",
+    "id": "id=NAME           a stable name for the step, unique in its page (slides show "
+    "page.md#NAME); not part of the step's digest",
 }
 
 
@@ -102,6 +108,12 @@ def parse_options(tokens: list[str], *, path: Path, line: int) -> StepOptions:
             if not MACHINE_NAME.fullmatch(value):
                 raise PageError(path, line, f"option machine={value!r}: expected a machine name")
             values["machine"] = value
+        elif key == "id":
+            if not STEP_ID.fullmatch(value):
+                raise PageError(
+                    path, line, f"option id={value!r}: expected letters, digits, - and _"
+                )
+            values["id"] = value
         elif key == "prompt":
             if not value:
                 raise PageError(path, line, 'option prompt needs a prompt: prompt="# "')
@@ -116,6 +128,17 @@ def parse_options(tokens: list[str], *, path: Path, line: int) -> StepOptions:
         prompts=tuple(prompts),
         **values,  # type: ignore[arg-type]
     )
+
+
+def claim_id(options: StepOptions, seen: dict[str, int], *, path: Path, line: int) -> None:
+    """Record the step's ``id=`` in ``seen`` (id → line); a second use in a page is an error."""
+    if options.id is None:
+        return
+    first = seen.setdefault(options.id, line)
+    if first != line:
+        raise PageError(
+            path, line, f"option id={options.id}: already the id of the step at line {first}"
+        )
 
 
 def _validate_checks(checks: list[str], *, path: Path, line: int) -> None:

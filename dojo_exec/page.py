@@ -41,6 +41,7 @@ from dojo_exec.options import (
     MACHINE_NAME,
     OPTION_HELP,
     StepOptions,
+    claim_id,
     parse_options,
 )
 from dojo_exec.prompts import PromptError, Prompts
@@ -72,9 +73,19 @@ PROMPT_LANGUAGES = frozenset({"console", "shell-session"})
 RESULT_MARKER = "# Result ==>"
 
 
+_ID_OPTION = re.compile(r"""[ \t]+id=(["']?)[A-Za-z0-9][A-Za-z0-9_-]*\1(?=[ \t]|$)""")
+
+
 def source_digest(source: str) -> str:
-    """The digest of a step's source text, whatever its line endings."""
-    return hashlib.sha256(source.replace("\r\n", "\n").encode()).hexdigest()[:16]
+    """The digest of a step's source text, whatever its line endings.
+
+    The opening fence's ``id=`` option does not count: a name is not behaviour, so naming a
+    step (or renaming it) leaves its recorded runs fresh.
+    """
+    text = source.replace("\r\n", "\n")
+    first, newline, rest = text.partition("\n")
+    text = _ID_OPTION.sub("", first) + newline + rest
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 _LOGIN = re.compile(r"docker-machine\s+ssh\s+([A-Za-z0-9][\w.-]*)")
@@ -272,6 +283,7 @@ def parse_text(text: str, path: Path | str) -> Page:
     steps: list[Step] = []
     untagged: list[int] = []
     consumed: set[int] = set()
+    ids: dict[str, int] = {}
     for number, fence in enumerate(fences):
         if number in consumed:
             continue
@@ -301,6 +313,7 @@ def parse_text(text: str, path: Path | str) -> Page:
                 + ", ".join(sorted(SHELL_LANGUAGES)),
             )
         options = parse_options(tokens[2:], path=path, line=fence.line)
+        claim_id(options, ids, path=path, line=fence.line)
         prompts = _prompts(page_prompts, options, path, fence.line)
         following = fences[number + 1] if number + 1 < len(fences) else None
         if following is not None and not (
