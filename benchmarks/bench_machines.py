@@ -1,7 +1,9 @@
 """Embedded machines: seconds from nothing (node image present) to a formed 3-node TLS swarm.
 
-    python benchmarks/bench_machines.py [--runs 3] [--cli] [--build]
+    python benchmarks/bench_machines.py [--runs 3] [--cli] [--build] [--shim-only]
 
+shim  the ``docker-machine`` shim's own start-up: ``docker-machine ls`` with no machines, as a
+      ratio to a bare ``python -c pass`` (the interpreter's start-up); needs no engine;
 api   machines created concurrently by the driver, swarm init/join over each node's TLS API, until
       ``docker node ls`` on the manager shows 3 Ready nodes (goal: <= 10 s on 2 cores);
 cli   the same as the workshop types it: 3 parallel ``docker-machine create`` + ``ssh`` init/join;
@@ -121,6 +123,33 @@ until [ "$(docker node ls --format '{{.Status}}' | grep -c Ready)" = 3 ]; do sle
     return times
 
 
+def run_shim(root: Path, runs: int = 15) -> tuple[float, float]:
+    """Median seconds of ``docker-machine ls`` (no machines) through the shim, and of a bare
+    interpreter start-up."""
+    shim_dir = root / "shim-bin"
+    install_shim(shim_dir)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "DOJO_"))}
+    env.update(MACHINE_STORAGE_PATH=str(root / "shim-store"), DOJO_CLUSTER="bench-shim")
+
+    def median(command: list[str]) -> float:
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    return median([str(shim_dir / "docker-machine"), "ls"]), median([sys.executable, "-c", "pass"])
+
+
+def print_shim(root: Path) -> None:
+    shim, bare = run_shim(root)
+    print(
+        f"shim docker-machine ls (no machines) {shim:5.3f} s, python -c pass {bare:5.3f} s: "
+        f"ratio {shim / bare:.1f}"
+    )
+
+
 def run_build(client: docker.DockerClient) -> float:
     from dojo_exec.machines.base_image import build_recipe, ensure_base_image
     from dojo_exec.machines.node_image import DEFAULT_SUITE, NODE_RECIPE
@@ -148,11 +177,17 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--cli", action="store_true", help="also time the workshop's commands")
     parser.add_argument("--build", action="store_true", help="also time a node image build")
+    parser.add_argument("--shim-only", action="store_true", help="only the shim's start-up")
     args = parser.parse_args()
+    if args.shim_only:
+        with tempfile.TemporaryDirectory(prefix="dojo-bench-") as tmp:
+            print_shim(Path(tmp))
+        return 0
     client = docker.from_env()
     print(f"engine {client.version()['Version']}, {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(prefix="dojo-bench-") as tmp:
         root = Path(tmp)
+        print_shim(root)
         runs = [run_api(client, root) for _ in range(args.runs)]
         for key in ("machines", "swarm", "teardown"):
             values = [r[key] for r in runs]
