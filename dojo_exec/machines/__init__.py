@@ -1,10 +1,56 @@
-"""Embedded swarm machines: node image, offline base and stand-in images, mirror, driver."""
+"""Embedded swarm machines: node image, offline base and stand-in images, mirror, driver.
 
-from .base_image import ensure_base_image
-from .labels import LABEL_CLUSTER, LABEL_MACHINE, LABEL_MANAGED, LABEL_ROLE
-from .mirror import Mirror, ensure_mirror, image_source, registry_reachable, remove_mirror
-from .node_image import DEFAULT_SUITE, ENGINES, dind_run_options, ensure_node_image, node_image_tag
-from .stand_ins import STAND_INS, ensure_stand_ins
+Importing the package imports none of its modules: the ``docker-machine`` shim runs
+``python -m dojo_exec.machines.cli`` on every call, and must not pay for the Docker SDK (or
+the mirror, the images) when a command needs neither.  The names below are loaded from their
+modules when first asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .base_image import ensure_base_image
+    from .labels import LABEL_CLUSTER, LABEL_MACHINE, LABEL_MANAGED, LABEL_ROLE
+    from .mirror import Mirror, ensure_mirror, image_source, registry_reachable, remove_mirror
+    from .node_image import (
+        DEFAULT_SUITE,
+        ENGINES,
+        dind_run_options,
+        ensure_node_image,
+        node_image_tag,
+    )
+    from .stand_ins import STAND_INS, ensure_stand_ins
+
+_MODULES = {
+    "ensure_base_image": "base_image",
+    "LABEL_CLUSTER": "labels",
+    "LABEL_MACHINE": "labels",
+    "LABEL_MANAGED": "labels",
+    "LABEL_ROLE": "labels",
+    "Mirror": "mirror",
+    "ensure_mirror": "mirror",
+    "image_source": "mirror",
+    "registry_reachable": "mirror",
+    "remove_mirror": "mirror",
+    "DEFAULT_SUITE": "node_image",
+    "ENGINES": "node_image",
+    "dind_run_options": "node_image",
+    "ensure_node_image": "node_image",
+    "node_image_tag": "node_image",
+    "STAND_INS": "stand_ins",
+    "ensure_stand_ins": "stand_ins",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
     "DEFAULT_SUITE",

@@ -7,8 +7,6 @@ import os
 import time
 from collections.abc import Mapping
 
-import docker.errors
-
 from dojo_exec.machines.driver import MachineError, State
 from dojo_exec.machines.formats import LsItem
 from dojo_exec.machines.labels import LABEL_MANAGED
@@ -48,12 +46,15 @@ def list_items(
     environ: Mapping[str, str] | None = None,
 ) -> list[LsItem]:
     """One ``LsItem`` per machine of ``store``, in docker-machine's order."""
-    from dojo_exec.machines.dind import engine_client
-
     environ = os.environ if environ is None else environ
     names = store.names()
     if not names:
         return []
+    # the Docker SDK only once there is a machine to ask about: the shim's ``ls`` starts fast
+    import docker.errors
+
+    from dojo_exec.machines.dind import engine_client
+
     client = engine_client(environ)
     try:
         # one list call, no per-container inspect: containers of other clusters may be

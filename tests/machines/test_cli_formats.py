@@ -226,6 +226,26 @@ def test_shim_runs_this_cli(tmp_path: Path) -> None:
     assert (done.returncode, done.stderr) == (1, 'Host does not exist: "ghost"\n')
 
 
+def test_the_shim_lists_no_machines_without_the_docker_sdk(tmp_path: Path) -> None:
+    """Every ``docker-machine`` call starts a Python: ``ls`` with no machines, ``version`` and
+    ``help`` import neither the Docker SDK nor the image modules."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from dojo_exec.machines import cli\n"
+        "for command in (['ls'], ['version'], ['help']):\n"
+        "    cli.main(command)\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('docker', 'cryptography')\n"
+        "               or m in ('dojo_exec.machines.mirror', 'dojo_exec.machines.dind'))\n"
+        "print(heavy, file=sys.stderr)\n"
+    )
+    env = {**os.environ, "MACHINE_STORAGE_PATH": str(tmp_path / "s")}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert (done.returncode, done.stderr) == (0, "[]\n")
+
+
 def test_choose_docker_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     shim_dir = tmp_path / "shim"
