@@ -26,10 +26,10 @@ from dojo_exec.machines.driver import (
     MachineError,
     State,
 )
+from dojo_exec.machines.real import SHIM_MARKER, delegate_if_real, find_real_docker_machine
 from dojo_exec.machines.store import DRIVER_NAME, Store, storage_path, valid_name
 
 VERSION = "0.16.2"
-SHIM_MARKER = "# dojo-exec docker-machine shim"
 DEFAULT_MACHINE = "default"
 EMBEDDED_NAMES = (DRIVER_NAME, "dind")
 
@@ -72,8 +72,6 @@ def choose_docker_machine(driver: str) -> str:
     """The ``docker-machine`` to run for ``driver``: our shim, or a real one for a real driver."""
     if driver in EMBEDDED_NAMES:
         return str(install_shim(default_shim_dir()))
-    from dojo_exec.machines.real import find_real_docker_machine
-
     real = find_real_docker_machine()
     if real is None:
         raise MachineError(
@@ -687,8 +685,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         err(f"{prog_name()}: '{command}' is not a {prog_name()} command. See '{prog_name()} help'.")
         return 1
-    from dojo_exec.machines.real import delegate_if_real
-
     delegate_if_real(store, command, command_args, args)
     started = time.monotonic()
     try:

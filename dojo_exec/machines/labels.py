@@ -18,9 +18,6 @@ LABEL_STAND_IN = "dojo.stand-in"
 LABEL_STAND_IN_OF = "dojo.stand-in.of"
 LABEL_STAND_IN_FROM = "dojo.stand-in.from"
 
-MANAGED = {LABEL_MANAGED: "1"}
-"""The label set every created object carries at least."""
-
 ROLE_MIRROR = "mirror"
 ROLE_NODE = "node"
 ROLE_IMAGE = "image"

@@ -8,7 +8,6 @@ or when the named machine was made by a real docker-machine (its config.json nam
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,32 +15,14 @@ from dojo_exec import spawn
 from dojo_exec.machines.driver import CreateOptions, MachineError, State
 from dojo_exec.machines.store import DRIVER_NAME, Store
 
-REAL_DRIVERS = (
-    "amazonec2",
-    "azure",
-    "digitalocean",
-    "exoscale",
-    "generic",
-    "google",
-    "hyperv",
-    "none",
-    "openstack",
-    "rackspace",
-    "softlayer",
-    "virtualbox",
-    "vmwarefusion",
-    "vmwarevcloudair",
-    "vmwarevsphere",
-)
-"""docker-machine's built-in drivers (plugins ``docker-machine-driver-NAME`` add more)."""
+SHIM_MARKER = "# dojo-exec docker-machine shim"
+"""The line that marks the ``docker-machine`` script :func:`cli.install_shim` writes."""
 _NAMED = {"active", "config", "env", "inspect", "ip", "kill", "restart", "rm", "ssh"}
 _NAMED |= {"start", "status", "stop", "url", "version", "regenerate-certs", "upgrade", "scp"}
 
 
 def is_shim(path: Path) -> bool:
     """True for the ``docker-machine`` script that :func:`cli.install_shim` writes."""
-    from dojo_exec.machines.cli import SHIM_MARKER
-
     try:
         with path.open("rb") as handle:
             return SHIM_MARKER.encode() in handle.read(512)
@@ -137,8 +118,3 @@ class RealDriver:
 
     def list(self) -> list[str]:
         return self._run("ls", "-q").split()
-
-
-def real_binary_available() -> bool:
-    """True when a real docker-machine is installed (for tests and the runner)."""
-    return find_real_docker_machine() is not None and shutil.which("docker-machine") is not None
