@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .base_image import ensure_base_image
+    from .hub import registry_reachable
     from .labels import LABEL_CLUSTER, LABEL_MACHINE, LABEL_MANAGED, LABEL_ROLE
-    from .mirror import Mirror, ensure_mirror, image_source, registry_reachable, remove_mirror
+    from .mirror import Mirror, ensure_mirror, image_source, remove_mirror
     from .node_image import (
         DEFAULT_SUITE,
         ENGINES,
@@ -33,7 +34,7 @@ _MODULES = {
     "Mirror": "mirror",
     "ensure_mirror": "mirror",
     "image_source": "mirror",
-    "registry_reachable": "mirror",
+    "registry_reachable": "hub",
     "remove_mirror": "mirror",
     "DEFAULT_SUITE": "node_image",
     "ENGINES": "node_image",

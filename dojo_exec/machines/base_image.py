@@ -20,6 +20,7 @@ import docker.errors
 
 from dojo_exec import spawn
 
+from .hub import registry_reachable
 from .labels import LABEL_MANAGED, LABEL_RECIPE, LABEL_ROLE, ROLE_IMAGE
 
 Log = Callable[[str], object]
@@ -133,8 +134,6 @@ def ensure_base_image(
     if _image_exists(client, f"debian:{suite}"):
         _relabel(client, f"debian:{suite}", tag)
         return tag
-    from .mirror import registry_reachable
-
     if registry_reachable(client) and _try_pull_debian(client, suite, tag, log):
         return tag
     return debootstrap_image(client, suite, tag, log=log)

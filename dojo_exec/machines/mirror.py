@@ -1,4 +1,5 @@
-"""Offline image supply: is Docker Hub reachable, and a local registry mirror of the stand-ins.
+"""Offline image supply: a local registry mirror of the stand-ins (whether Docker Hub answers
+is :mod:`.hub`'s).
 
 The mirror is Debian's ``docker-registry`` in a small container (``dojo-mirror``; a host process
 would not survive between sessions or CI steps; the container comes back with the engine). It
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -23,11 +23,10 @@ import docker.errors
 from docker.models.containers import Container
 
 from .base_image import RECIPES, Log, build_recipe, ensure_base_image, recipe_hash
+from .hub import registry_reachable
 from .labels import LABEL_MANAGED, LABEL_RECIPE, LABEL_ROLE, ROLE_MIRROR
 from .stand_ins import ensure_stand_ins, stand_ins
 
-PROBE_IMAGE = "hello-world"
-"""A Docker Hub name whose manifest is asked for (``/distribution/NAME/json``; no pull)."""
 MIRROR_NAME = "dojo-mirror"
 MIRROR_PORT = 5000
 MIRROR_RECIPE = RECIPES / "mirror"
@@ -36,8 +35,6 @@ MIRROR_SUITE = "bookworm"
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 DEFAULT_NETWORKS = ("bridge", "host", "none")
 
-_reachable_cache: dict[str, bool] = {}
-
 
 @dataclass(frozen=True)
 class Mirror:
@@ -45,29 +42,6 @@ class Mirror:
 
     container: str
     url: str
-
-
-def registry_reachable(client: docker.DockerClient, *, timeout: float = 5.0) -> bool:
-    """True when the engine can pull from Docker Hub (bounded by ``timeout``; cached per engine)."""
-    key = str(client.api.base_url)
-    if key in _reachable_cache:
-        return _reachable_cache[key]
-    result: list[bool] = []
-
-    def probe() -> None:
-        try:
-            client.images.get_registry_data(PROBE_IMAGE)
-        except (docker.errors.DockerException, OSError):
-            result.append(False)
-        else:
-            result.append(True)
-
-    thread = threading.Thread(target=probe, daemon=True, name="dojo-registry-probe")
-    thread.start()
-    thread.join(timeout)
-    reachable = bool(result and result[0])
-    _reachable_cache[key] = reachable
-    return reachable
 
 
 def image_source(client: docker.DockerClient) -> str:

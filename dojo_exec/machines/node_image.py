@@ -36,8 +36,8 @@ import docker
 import docker.errors
 
 from .base_image import RECIPES, Log, build_recipe, ensure_base_image, recipe_hash
+from .hub import registry_reachable
 from .labels import LABEL_RECIPE, LABEL_ROLE, ROLE_NODE
-from .mirror import registry_reachable
 
 ENGINES = {"bookworm": "20.10.24", "trixie": "26.1.5"}
 """Debian suite -> version of its ``docker.io`` engine."""

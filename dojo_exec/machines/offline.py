@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 import docker
 
-from .mirror import registry_reachable
+from .hub import registry_reachable
 
 ENV_OFFLINE = "DOJO_OFFLINE"
 ENV_HOST_ONLY = "DOJO_HOST_ONLY_ADDRESSES"
