@@ -8,6 +8,7 @@ pulled; Debian's package archive can. The image is tagged ``dojo-base:<suite>`` 
 from __future__ import annotations
 
 import hashlib
+import io
 import shutil
 import subprocess
 import tempfile
@@ -75,8 +76,6 @@ def _try_pull_debian(client: docker.DockerClient, suite: str, tag: str, log: Log
 
 def _relabel(client: docker.DockerClient, source: str, tag: str) -> None:
     """Give ``source`` our labels under ``tag`` with a one-line build (no RUN, instant)."""
-    import io
-
     dockerfile = (
         f"FROM {source}\nLABEL {LABEL_MANAGED}=1 {LABEL_ROLE}={ROLE_IMAGE} {LABEL_RECIPE}=pulled\n"
     )

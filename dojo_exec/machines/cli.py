@@ -11,6 +11,7 @@ import argparse
 import concurrent.futures
 import json
 import os
+import re
 import shlex
 import sys
 import time
@@ -27,7 +28,11 @@ from dojo_exec.machines.driver import (
     State,
 )
 from dojo_exec.machines.real import SHIM_MARKER, delegate_if_real, find_real_docker_machine
-from dojo_exec.machines.store import DRIVER_NAME, Store, storage_path, valid_name
+
+# The shim starts a Python for every ``docker-machine`` call: the Docker SDK, the driver and the
+# listing are imported inside the commands that need them (``ls`` with no machines, ``version``,
+# ``help`` never import them; tests/machines/test_cli_formats.py checks it).
+from dojo_exec.machines.store import DRIVER_NAME, Store, cluster_name, storage_path, valid_name
 
 VERSION = "0.16.2"
 DEFAULT_MACHINE = "default"
@@ -276,8 +281,6 @@ def parse_filters(values: Sequence[str]) -> dict[str, list[str]]:
 
 
 def matches(item: formats.LsItem, filters: dict[str, list[str]]) -> bool:
-    import re
-
     checks = {
         "driver": lambda v: v.lower() == item.DriverName.lower(),
         "state": lambda v: v.lower() == item.State.lower(),
@@ -546,7 +549,6 @@ def cmd_version(ctx: Context, argv: list[str]) -> int:
 def cmd_down(ctx: Context, argv: list[str]) -> int:
     """Extension: remove a cluster (``--cluster C``, default ``$DOJO_CLUSTER``) or ``--all``."""
     from dojo_exec.machines.dind import engine_client
-    from dojo_exec.machines.store import cluster_name
     from dojo_exec.machines.teardown import remove_all, remove_cluster
 
     parser = _parser("down")

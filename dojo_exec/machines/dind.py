@@ -47,6 +47,7 @@ from dojo_exec.machines.labels import (
     LABEL_ROLE,
     run_labels,
 )
+from dojo_exec.machines.mirror import ensure_mirror
 from dojo_exec.machines.node_image import DEFAULT_SUITE, dind_run_options, ensure_node_image
 from dojo_exec.machines.offline import host_only_address, use_stand_ins
 from dojo_exec.machines.store import (
@@ -402,8 +403,6 @@ class DindDriver:
         return ensure_internet(self.client, network, name, labels, log=self.progress)
 
     def _mirror(self, network: Network) -> builtins.list[str]:
-        from dojo_exec.machines.mirror import ensure_mirror
-
         with certs.file_lock(lock_path("mirror")):
             mirror = ensure_mirror(self.client, network.name, log=self.progress)
         return [str(mirror.url)]

@@ -24,7 +24,7 @@ _STATES = {
 
 
 def _version(store: Store, machine: Machine, timeout: float) -> tuple[str, str, float]:
-    from dojo_exec.machines.dind import tls_client
+    from dojo_exec.machines.dind import tls_client  # the Docker SDK: see list_items
 
     started = time.monotonic()
     try:
