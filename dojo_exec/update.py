@@ -22,9 +22,7 @@ from __future__ import annotations
 import base64
 import bisect
 import itertools
-import os
 import re
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,6 +35,7 @@ from dojo_exec.page import Command, PageError, Step, display_path, session_text
 from dojo_exec.screen import NOTICE_PREFIX
 from dojo_exec.substitution import Substitutions
 from dojo_exec.transcripts import find_secrets, redact
+from dojo_exec.writing import splice, write_atomically
 
 _LINE = re.compile(r"[^\r\n]*(\r\n|\r|\n|$)")
 _FENCE_RUN = re.compile(r" *(?P<fence>`{3,}|~{3,})")
@@ -126,15 +125,8 @@ def _longer_fence(step: Step, command: Command, lines: list[str], part: int) -> 
 
 
 def apply_edits(text: str, edits: list[Edit]) -> str:
-    """Apply non-overlapping edits bottom-up."""
-    ordered = sorted(edits, key=lambda e: e.start, reverse=True)
-    limit = len(text) + 1
-    for edit in ordered:
-        if edit.end > limit:
-            raise ValueError(f"overlapping edits at line {edit.line}")
-        text = text[: edit.start] + edit.replacement + text[edit.end :]
-        limit = edit.start
-    return text
+    """Apply non-overlapping edits bottom-up (:func:`dojo_exec.writing.splice`)."""
+    return splice(text, [(edit.start, edit.end, edit.replacement) for edit in edits])
 
 
 def universal(raw: str) -> str:
@@ -175,21 +167,6 @@ def on_raw_text(raw: str, text: str, edits: list[Edit]) -> list[Edit]:
         start, end = raw_offset(edit.start), raw_offset(edit.end)
         moved.append(Edit(edit.path, start, end, replacement, edit.line, edit.part))
     return moved
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, path.stat().st_mode & 0o777)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 _TOKEN_HEAD = "SWMTKN-1-0dojo0placeholder0not0a0real0join0token"
@@ -414,7 +391,7 @@ class PendingUpdates:
                 if original not in (current, universal(current)) or path in self._changed:
                     self.refused.append(f"{name}: changed on disk during the run; not updated")
                     continue
-                write_atomic(path, apply_edits(current, on_raw_text(current, original, edits)))
+                write_atomically(path, apply_edits(current, on_raw_text(current, original, edits)))
             except OSError as error:
                 self.refused.append(f"{name}: {error.strerror or error}; not updated")
                 continue

@@ -9,7 +9,8 @@ import pytest
 
 from dojo_exec.matching import match
 from dojo_exec.page import PageError, parse_page, parse_text
-from dojo_exec.update import Edit, PendingUpdates, apply_edits, promise_edits, write_atomic
+from dojo_exec.update import Edit, PendingUpdates, apply_edits, promise_edits
+from dojo_exec.writing import write_atomically
 
 OUTPUTS = Path(__file__).parent / "fixtures" / "outputs"
 FENCE = "```"
@@ -193,7 +194,7 @@ def test_an_interrupted_write_leaves_the_old_page_and_no_temporary(
 
     monkeypatch.setattr(os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        write_atomic(page, "rewritten\n")
+        write_atomically(page, "rewritten\n")
     assert page.read_text() == "original\n"
     assert [p.name for p in tmp_path.iterdir()] == ["page.md"]
 

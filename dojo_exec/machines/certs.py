@@ -12,7 +12,6 @@ import datetime as dt
 import fcntl
 import getpass
 import ipaddress
-import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +21,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from dojo_exec.writing import write_atomically
 
 VALIDITY = dt.timedelta(days=1080)  # docker-machine's validity period
 CA_FILES = ("ca.pem", "ca-key.pem", "cert.pem", "key.pem")
@@ -156,10 +157,7 @@ def _org() -> str:
 
 
 def _write(path: Path, data: bytes, private: bool = False) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    tmp.chmod(0o600 if private else 0o644)
-    tmp.replace(path)
+    write_atomically(path, data, mode=0o600 if private else 0o644)
 
 
 @contextmanager

@@ -33,6 +33,7 @@ from dojo_exec.machines.real import SHIM_MARKER, delegate_if_real, find_real_doc
 # listing are imported inside the commands that need them (``ls`` with no machines, ``version``,
 # ``help`` never import them; tests/machines/test_cli_formats.py checks it).
 from dojo_exec.machines.store import DRIVER_NAME, Store, cluster_name, storage_path, valid_name
+from dojo_exec.writing import write_atomically
 
 VERSION = "0.16.2"
 DEFAULT_MACHINE = "default"
@@ -61,10 +62,7 @@ def install_shim(directory: Path) -> Path:
         lines.append(f'[ -n "${{DOJO_ENGINE_HOST:-}}" ] || DOJO_ENGINE_HOST={quoted}')
         lines.append("export DOJO_ENGINE_HOST")
     lines.append(f'exec {shlex.quote(sys.executable)} -m dojo_exec.machines.cli "$@"')
-    tmp = path.with_name(f".docker-machine.{os.getpid()}.tmp")
-    tmp.write_text("\n".join(lines) + "\n")
-    tmp.chmod(0o755)
-    tmp.replace(path)
+    write_atomically(path, "\n".join(lines) + "\n", mode=0o755)
     return path
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from dojo_exec.machines.driver import HostAlreadyExists, HostDoesNotExist, MachineError
+from dojo_exec.writing import write_atomically
 
 DRIVER_NAME = "embedded"
 ENGINE_PORT = 2376
@@ -243,11 +244,8 @@ class Store:
         return Machine.from_config(config)
 
     def save(self, machine: Machine) -> None:
-        path = self.config_path(machine.name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".config.json.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(machine.to_config(self.root), indent=4) + "\n")
-        tmp.replace(path)
+        config = json.dumps(machine.to_config(self.root), indent=4) + "\n"
+        write_atomically(self.config_path(machine.name), config)
 
     def remove(self, name: str) -> None:
         shutil.rmtree(self.machine_dir(name), ignore_errors=True)

@@ -17,6 +17,7 @@ from typing import Literal
 from dojo_exec.freshness import Outcome, Status, match_records
 from dojo_exec.page import TAG, Page, Step, first_h1
 from dojo_exec.transcripts import RunRecord, find_secrets, redact
+from dojo_exec.writing import splice
 
 IssueKind = Literal["missing", "failed", "stale", "secret", "page-secret"]
 Origin = Literal["transcript", "page"]
@@ -344,8 +345,7 @@ def render_page(
     if mode != "off" and page.steps:
         at = header_offset(markdown, page_uri)
         edits.append((at, at, "\n" + provenance(run, outcomes, clean, page_uri) + "\n"))
-    for start, end, text in sorted(edits, key=lambda edit: edit[0], reverse=True):
-        markdown = markdown[:start] + text + markdown[end:]
+    markdown = splice(markdown, edits)
     markdown = untag_commented_fences(markdown)
     issues = list(clean.issues)
     if mode != "off":
