@@ -10,12 +10,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from dojo_exec.page import Page, Step
 from dojo_exec.transcripts import RunRecord, StepRecord
-
-Status = Literal["passed", "failed", "timeout", "error", "skipped", "missing", "stale"]
+from dojo_exec.verdicts import FINE, Status
 
 
 @dataclass(frozen=True)
@@ -80,7 +78,7 @@ class PageFreshness:
     @property
     def problems(self) -> list[Outcome]:
         """Steps whose latest run failed, or that no run vouches for."""
-        return [o for o in self.outcomes if o.status not in ("passed", "skipped")]
+        return [o for o in self.outcomes if o.status not in FINE]
 
 
 def page_freshness(page: Page, run: RunRecord | None) -> PageFreshness:

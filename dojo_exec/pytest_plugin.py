@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from dojo_exec.cluster import EMBEDDED
+from dojo_exec.verdicts import count_failed
 
 if TYPE_CHECKING:  # the engine is imported only when pages are collected
     from dojo_exec.runner import StepOutcome
@@ -262,7 +263,7 @@ class DojoReporter:
         updated = 0 if self.interrupted else sum(1 for r in self.steps if r["updated"])
         pages = len({r["page"] for r in self.steps})
         duration = time.monotonic() - self.config.stash[_STARTED]
-        failed = verdicts["failed"] + verdicts["timeout"] + verdicts["error"]
+        failed = count_failed(verdicts)
         terminalreporter.section("dojo_exec summary")
         terminalreporter.line(
             f"pages: {pages}  steps: {len(self.steps)}  passed: {verdicts['passed']}  "

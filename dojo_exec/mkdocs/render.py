@@ -10,13 +10,14 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from dojo_exec.freshness import Outcome, Status, match_records
+from dojo_exec.display import format_date, format_duration
+from dojo_exec.freshness import Outcome, match_records
 from dojo_exec.page import TAG, Page, Step, first_h1
 from dojo_exec.transcripts import RunRecord, find_secrets, redact
+from dojo_exec.verdicts import FAILED, Status
 from dojo_exec.writing import splice
 
 IssueKind = Literal["missing", "failed", "stale", "secret", "page-secret"]
@@ -83,25 +84,6 @@ def fence(text: str, language: str, indent: str = "") -> str:
         [f"{ticks}{language}", *body.split("\n"), ticks] if body else [f"{ticks}{language}", ticks]
     )
     return "\n".join(f"{indent}{line}" if line else "" for line in lines) + "\n"
-
-
-def format_duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, rest = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {rest:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
-
-def format_date(iso: str) -> str:
-    """ISO 8601 → ``2026-11-25 23:48 UTC`` (unparseable values are shown as they are)."""
-    try:
-        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    except ValueError:
-        return iso
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _attr(text: str) -> str:
@@ -399,7 +381,7 @@ def _outcome_issues(
         elif outcome.status == "stale":
             message = "step edited since its latest run (stale transcript)"
             issues.append(Issue("stale", location, message))
-        elif outcome.status in ("failed", "timeout", "error"):
+        elif outcome.status in FAILED:
             message = f"step {BADGE_TEXT[outcome.status]} in the latest run ({run.started})"
             issues.append(Issue("failed", location, message))
     return issues

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Mapping
 
-from dojo_exec.mkdocs.render import format_date, format_duration
+from dojo_exec.display import format_date, format_duration
 from dojo_exec.transcripts import Transcript
 
 Clean = Callable[[str], str]
