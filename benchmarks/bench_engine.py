@@ -18,7 +18,7 @@ from pathlib import Path
 from dojo_exec.matching import match
 from dojo_exec.page import resolve_order
 from dojo_exec.runner import PageSession
-from dojo_exec.shell import bench_overhead
+from dojo_exec.shell import Shell
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUTS = ROOT / "tests" / "fixtures" / "outputs"
@@ -39,6 +39,16 @@ def bench_matcher(rounds: int = 20) -> tuple[float, int]:
         for promised, captured in pairs:
             match(promised, captured)
     return (time.perf_counter() - started) / (rounds * len(pairs)), len(pairs)
+
+
+def bench_overhead(steps: int = 200) -> float:
+    """Mean wall-clock seconds per ``true`` step of the page shell over ``steps`` steps."""
+    with Shell(name="bench") as shell:
+        shell.run("true", timeout=10)
+        started = time.perf_counter()
+        for _ in range(steps):
+            shell.run("true", timeout=10)
+        return (time.perf_counter() - started) / steps
 
 
 def bench_bare_bash(count: int = 50) -> float:

@@ -118,6 +118,18 @@ def render(
     ``[dojo-exec: 19.5 MB of output, only the last 10000 lines kept]``.  ``written`` is the
     size in bytes of the whole output when ``raw`` is only its tail (the shell keeps no more).
     """
+    return render_output(raw, columns, rows, written=written)[0]
+
+
+def render_output(
+    raw: str | bytes,
+    columns: int = DEFAULT_COLUMNS,
+    rows: int = DEFAULT_ROWS,
+    *,
+    written: int | None = None,
+) -> tuple[str, str | None]:
+    """:func:`render`'s text, and what was left out of it (``19.5 MB of output, only the last
+    10000 lines kept``, as its first line says) or None when nothing was."""
     data = raw if isinstance(raw, bytes) else raw.encode("utf-8", errors="surrogatepass")
     total = len(data) if written is None else max(written, len(data))
     kept = _tail(data, cut=total > len(data), rows=rows)
@@ -125,10 +137,12 @@ def render(
     stream = pyte.Stream(screen)
     stream.feed(kept.decode("utf-8", errors="replace"))
     lines = screen.text_lines()
+    left_out = None
     if len(kept) < total or len(lines) > MAX_OUTPUT_LINES:
         lines = lines[-MAX_OUTPUT_LINES:]
-        lines.insert(0, truncation_notice(total, len(lines)))
-    return "\n".join(lines)
+        left_out = _left_out(total, len(lines))
+        lines.insert(0, f"{NOTICE_PREFIX}{left_out}]")
+    return "\n".join(lines), left_out
 
 
 NOTICE_PREFIX = "[dojo-exec: "
@@ -136,7 +150,11 @@ NOTICE_PREFIX = "[dojo-exec: "
 
 def truncation_notice(written: int, kept_lines: int) -> str:
     """The first line of a truncated output: how much was written, how much is kept."""
-    return f"{NOTICE_PREFIX}{_size(written)} of output, only the last {kept_lines} lines kept]"
+    return f"{NOTICE_PREFIX}{_left_out(written, kept_lines)}]"
+
+
+def _left_out(written: int, kept_lines: int) -> str:
+    return f"{_size(written)} of output, only the last {kept_lines} lines kept"
 
 
 def _tail(data: bytes, *, cut: bool, rows: int) -> bytes:

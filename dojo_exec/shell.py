@@ -90,7 +90,7 @@ from types import TracebackType
 import pexpect
 
 from dojo_exec import spawn
-from dojo_exec.screen import DEFAULT_COLUMNS, MAX_OUTPUT_BYTES, render, strip_ansi
+from dojo_exec.screen import DEFAULT_COLUMNS, MAX_OUTPUT_BYTES, render_output, strip_ansi
 
 DEFAULT_TERM = "xterm-256color"
 _READ_SIZE = 65536
@@ -136,6 +136,7 @@ class StepRun:
     shell_died: bool = False  # the shell did not survive this step
     shell_exit_status: int | None = None  # bash's own, when it exited (128+N: killed by N)
     written: int = 0  # bytes the step wrote to the terminal in all (raw may be a tail)
+    truncated: str | None = None  # what output leaves out (its first line says so), if anything
 
     @property
     def plain(self) -> str:
@@ -422,8 +423,9 @@ class Shell:
     ) -> StepRun:
         data, dropped = self._own_bytes(out.data())
         written = out.written - dropped
+        output, truncated = render_output(data, self.columns, self.rows, written=written)
         return StepRun(
-            output=render(data, self.columns, self.rows, written=written),
+            output=output,
             raw=data.decode("utf-8", errors="replace"),
             exit_status=status,
             duration=time.monotonic() - started,
@@ -431,6 +433,7 @@ class Shell:
             shell_died=shell_died,
             shell_exit_status=shell_exit_status,
             written=written,
+            truncated=truncated,
         )
 
     def _own_bytes(self, data: bytes) -> tuple[bytes, int]:
@@ -579,17 +582,3 @@ def _kill_session(sid: int, sig: signal.Signals) -> None:
     for pid in session_members(sid):
         with contextlib.suppress(OSError):
             os.kill(pid, sig)
-
-
-def bench_overhead(steps: int = 200) -> float:
-    """Mean wall-clock seconds per ``true`` step over ``steps`` steps."""
-    with Shell(name="bench") as shell:
-        shell.run("true", timeout=10)
-        started = time.perf_counter()
-        for _ in range(steps):
-            shell.run("true", timeout=10)
-        return (time.perf_counter() - started) / steps
-
-
-if __name__ == "__main__":
-    print(f"per-step overhead of `true`: {bench_overhead() * 1000:.2f} ms")

@@ -129,7 +129,9 @@ def test_a_flood_stops_at_its_timeout_and_keeps_only_its_last_lines(shell: Shell
         f"MB of output, only the last {len(rest)} lines kept]"
     )
     assert 0 < len(rest) <= MAX_OUTPUT_LINES and set(rest) <= {"y", "^C"}
-    assert ok(shell, "echo still here") == "still here"
+    assert run.truncated == first[len("[dojo-exec: ") : -1]  # the run knows, as it says
+    still = shell.run("echo still here", 5)
+    assert (still.output, still.truncated) == ("still here", None)
 
 
 def test_a_long_output_that_ends_keeps_its_last_lines_in_order(shell: Shell) -> None:
@@ -139,6 +141,7 @@ def test_a_long_output_that_ends_keeps_its_last_lines_in_order(shell: Shell) -> 
     assert (run.exit_status, run.timed_out) == (0, False)
     first, *rest = run.output.splitlines()
     assert first == f"[dojo-exec: 43.9 MB of output, only the last {MAX_OUTPUT_LINES} lines kept]"
+    assert run.truncated == f"43.9 MB of output, only the last {MAX_OUTPUT_LINES} lines kept"
     assert rest == [str(i) for i in range(5_000_001 - MAX_OUTPUT_LINES, 5_000_001)]
 
 
