@@ -1,4 +1,4 @@
-"""Tasks: tests, lint, verify-docs, update-docs, docs, serve, bench.
+"""Tasks: tests, lint, verify-docs, update-docs, docs, slides, serve, bench.
 
 Every session installs the project into its own virtualenv, so a fresh machine needs
 only Python, nox and (for the Docker sessions) a running Docker engine.
@@ -134,7 +134,11 @@ def _pytest_pages(session: nox.Session, *extra: str) -> None:
 
 @nox.session(name="verify-docs")
 def verify_docs(session: nox.Session) -> None:
-    """Run every step of every page on embedded swarms, record transcripts, build the site."""
+    """Run every step of every page on embedded swarms, record transcripts, build the site.
+
+    The site build includes the deck (``site/slides/``): a step a slide names that is gone
+    fails it, a step shown that failed or is stale fails ``--strict``.
+    """
     _run_pages(session)
     session.run("mkdocs", "build", "--strict")
 
@@ -147,9 +151,20 @@ def update_docs(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Build the site from the committed transcripts (no Docker needed)."""
+    """Build the site, and the deck into site/slides/, from the committed transcripts."""
     _install(session)
     session.run("mkdocs", "build", "--strict", *session.posargs)
+
+
+@nox.session
+def slides(session: nox.Session) -> None:
+    """Build the workshop deck alone (slides/deck.md → site/slides/), no Docker needed.
+
+    reveal.js is fetched once with npm into .dojo/vendor/; ``-- --strict`` fails when a step
+    shown is stale or failed.
+    """
+    _install(session)
+    session.run("python", "-m", "dojo_exec.slides", *session.posargs)
 
 
 @nox.session

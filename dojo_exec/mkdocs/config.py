@@ -23,6 +23,10 @@ class DojoExecConfig(Config):
     - ``failed``: a step whose latest run failed, timed out or errored → ``warn``/``ignore``.
     - ``stale``: a step edited since its latest run → ``warn``/``ignore``.
     - ``report_page``: path of the generated report page, or ``false`` for none.
+    - ``slides``: the workshop deck (a Markdown file, relative to ``mkdocs.yml``; see
+      :mod:`dojo_exec.slides`), built into ``<site_dir>/slides/`` after the site; ``""``: none.
+    - ``slides_page``: path of the generated page that links to the deck (for the nav), or
+      ``false`` for none.
     - ``driver``: machines for ``live`` mode: ``embedded`` (default), ``none`` (pages that
       need no machines), or a real docker-machine driver.
 
@@ -37,7 +41,9 @@ class DojoExecConfig(Config):
     stale = c.Choice(WARN_OR_IGNORE, default="warn")
     report_page = c.Type((str, bool), default="report.md")
     driver = c.Type(str, default="embedded")
+    slides = c.Type(str, default="")
+    slides_page = c.Type((str, bool), default="slides.md")
     # more console prompts, e.g. ["# "] (read by the page parser, see dojo_exec.settings)
     prompts = c.ListOfItems(c.Type(str), default=[])
     # placeholders in commands and their values, e.g. {"<MANAGER-IP>": "192.168.99.100"}
-    values = c.Type(dict, default={})
+    values = c.Type(dict, default={})  # type: ignore[assignment]  # shadows Mapping.values

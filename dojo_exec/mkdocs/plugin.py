@@ -3,12 +3,13 @@
 Hooks: ``on_config`` adds the badge stylesheet; ``on_files`` parses the pages, runs them in
 ``live`` mode, loads the transcripts and adds the report page and the stylesheet;
 ``on_page_markdown`` replaces each step; ``on_page_content`` is a last secret check on
-the page's HTML.
+the page's HTML; ``on_post_build`` builds the workshop deck (``slides``) into ``site/slides/``.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +24,7 @@ from dojo_exec.mkdocs.config import DojoExecConfig
 from dojo_exec.mkdocs.render import Issue, fill_fragments, render_page
 from dojo_exec.mkdocs.report import render_report
 from dojo_exec.page import TAG, Page, PageError, first_h1, parse_text
+from dojo_exec.slides import FLAG_TEXT, SlideError, build_deck
 from dojo_exec.transcripts import Transcript, TranscriptError, find_secrets, load_transcript, redact
 
 log = get_plugin_logger("dojo_exec")
@@ -41,6 +43,9 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
         self.root = Path("transcripts")
         self.fragments: dict[str, dict[str, str]] = {}
         self.marker = f"DOJOEXEC{secrets.token_hex(4)}"  # letters and digits: Markdown keeps it
+        self.deck: Path | None = None
+        self.vendor = Path(".dojo/vendor")
+        self.urls: dict[str, str] = {}  # page path → its URL on the site (slides link to it)
 
     # -- configuration ------------------------------------------------------------------
 
@@ -60,6 +65,9 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
             self.config.report_page = "report.md"
         elif isinstance(report, str) and not report.endswith(".md"):
             raise PluginError(f"dojo_exec: report_page must be a .md path or false, got {report!r}")
+        if self.config.slides:
+            self.deck = (base / self.config.slides).resolve()
+            self.vendor = Path(os.environ.get("DOJO_VENDOR") or base / ".dojo" / "vendor")
         if self.config.mode != "off" and ASSET_URI not in config.extra_css:
             config.extra_css.append(ASSET_URI)
         return config
@@ -71,7 +79,9 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
             return files
         self.pages = {}
         self.transcripts = {}
+        self._add_slides_page(files, config)
         for file in files.documentation_pages():
+            self.urls[file.src_uri] = file.url
             if not file.abs_src_path:
                 continue
             page = self._parse(file.abs_src_path, file.src_uri)
@@ -106,6 +116,15 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
                 "(`dojo_exec` plugin, `mode: off`).\n"
             )
         files.append(File.generated(config, report, content=content))
+
+    def _add_slides_page(self, files: Files, config: MkDocsConfig) -> None:
+        """The page the nav links to the deck through (the deck itself is not a doc page)."""
+        page = self.config.slides_page
+        if self.deck is None or not (isinstance(page, str) and page):
+            return
+        if files.get_file_from_path(page) is not None:
+            raise PluginError(f"dojo_exec: slides_page {page!r} exists in the docs dir")
+        files.append(File.generated(config, page, content=SLIDES_PAGE))
 
     def _title(self, uri: str, nav: dict[str, str]) -> str:
         """The page's own title (front matter, first H1), else its nav title, else its name."""
@@ -216,10 +235,58 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
             return redact(output)
         return output
 
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        """Build the deck into ``<site_dir>/slides/``; a step it names that is gone fails."""
+        if not self.active or self.deck is None:
+            return
+        docs, out = Path(config.docs_dir), Path(config.site_dir) / "slides"
+        try:
+            built = build_deck(
+                self.deck, docs, self.root, out, cache=self.vendor, page_url=self._page_url
+            )
+        except SlideError as error:
+            raise PluginError(f"dojo_exec: slides: {error}") from None
+        for shown in built.flagged:
+            kind = {"stale": "stale", "missing": "missing"}.get(shown.status, "failed")
+            level = logging.WARNING if getattr(self.config, kind) == "warn" else logging.DEBUG
+            where = f"{self.config.slides}:{shown.ref.line}"
+            log.log(level, "%s: slides show %s#%s: %s", where, shown.ref.page, shown.ref.id,
+                    FLAG_TEXT[shown.status])  # fmt: skip
+        log.info("slides: %d slides, %d steps shown, built in %.2f s", built.slides,
+                 len(built.shown), built.seconds)  # fmt: skip
+
+    def _page_url(self, uri: str) -> str:
+        url = self.urls.get(uri, uri.removesuffix(".md") + ".html")
+        return "../" + url
+
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
         if self.active and self.root.is_dir():
             server.watch(str(self.root))
+        if self.active and self.deck is not None and self.deck.parent.is_dir():
+            server.watch(str(self.deck.parent))  # a slide changed: rebuild (pages are watched)
         return server
+
+
+SLIDES_PAGE = """# Slides
+
+The workshop is also a deck:
+<a class="md-button md-button--primary" href="slides/index.html">Open the slides</a>
+
+Every command on a slide is a step of these pages, named by its `id=`; the output under it is
+the one captured at the last verification, with its verdict, the Docker engine and the
+`dojo_exec` version in small print. A step that failed or was edited since is marked.
+
+| Key | |
+| --- | --- |
+| → or Space | next fragment or slide (a command's output appears after the command) |
+| S | speaker view: notes, next slide, timer (a new window) |
+| Esc | overview of all slides |
+| F | full screen |
+
+To print the deck or save it as PDF, open
+<a href="slides/index.html?print-pdf">the print view</a> and print it from the browser.
+Everything the deck needs is in the site: it works offline.
+"""
 
 
 def nav_entries(nav: object) -> list[tuple[str, str | None]]:
