@@ -23,18 +23,6 @@ from dojo_exec.machines.base_image import (
 )
 
 
-@pytest.fixture(scope="module")
-def client() -> docker.DockerClient:
-    try:
-        engine = docker.from_env()
-        engine.ping()
-    except docker.errors.DockerException as error:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"no Docker engine: {error}")
-    return engine
-
-
 def test_apt_sources_add_updates_and_security() -> None:
     text = apt_sources("bookworm")
     assert "deb http://deb.debian.org/debian bookworm main" in text

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,18 +16,6 @@ from dojo_exec.machines.store import Store
 from dojo_exec.machines.teardown import leaks, remove_cluster
 
 pytestmark = pytest.mark.docker
-
-
-@pytest.fixture(scope="module")
-def client() -> docker.DockerClient:
-    try:
-        engine = docker.from_env()
-        engine.ping()
-    except docker.errors.DockerException as error:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"no Docker engine: {error}")
-    return engine
 
 
 @pytest.fixture

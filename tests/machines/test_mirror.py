@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 import uuid
@@ -28,18 +27,6 @@ from test_node_image import start_node, wait_for_engine
 
 def quiet(_: str) -> None:
     """Silence build progress in tests."""
-
-
-@pytest.fixture(scope="module")
-def client() -> docker.DockerClient:
-    try:
-        engine = docker.from_env()
-        engine.ping()
-    except docker.errors.DockerException as error:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"no Docker engine: {error}")
-    return engine
 
 
 @pytest.fixture(scope="module")

@@ -36,18 +36,6 @@ def quiet(_: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def client() -> docker.DockerClient:
-    try:
-        engine = docker.from_env()
-        engine.ping()
-    except docker.errors.DockerException as error:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"no Docker engine: {error}")
-    return engine
-
-
-@pytest.fixture(scope="module")
 def node_image(client: docker.DockerClient) -> str:
     return ensure_node_image(client, SUITE, log=quiet)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import docker
 import docker.errors
 import pytest
@@ -11,18 +9,6 @@ import pytest
 from dojo_exec.machines.node_image import ENGINES, ensure_node_image
 
 TOOLS = "docker dockerd ping wget curl dojo-mesh"
-
-
-@pytest.fixture(scope="module")
-def client() -> docker.DockerClient:
-    try:
-        engine = docker.from_env()
-        engine.ping()
-    except docker.errors.DockerException as error:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"no Docker engine: {error}")
-    return engine
 
 
 @pytest.mark.docker

@@ -71,18 +71,6 @@ class Bash:
 
 
 @pytest.fixture(scope="module")
-def client() -> docker.DockerClient:
-    try:
-        engine = docker.from_env()
-        engine.ping()
-    except docker.errors.DockerException as error:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"no Docker engine: {error}")
-    return engine
-
-
-@pytest.fixture(scope="module")
 def cluster(
     client: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Bash, str]]:

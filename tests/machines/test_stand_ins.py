@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import docker
@@ -10,18 +9,6 @@ import docker.errors
 import pytest
 
 from dojo_exec.machines.stand_ins import STAND_INS, describe, ensure_stand_ins, stand_in_status
-
-
-@pytest.fixture(scope="module")
-def client() -> docker.DockerClient:
-    try:
-        engine = docker.from_env()
-        engine.ping()
-    except docker.errors.DockerException as error:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"no Docker engine: {error}")
-    return engine
 
 
 @pytest.fixture(scope="module")
