@@ -81,6 +81,7 @@ def test_deck_offline_keyboard_step_speaker_view_and_print(server: str) -> None:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 720})
+            context.set_default_timeout(60_000)  # two cores, shared: slow, not broken
             context.route("**/*", cut)
             context.on("request", lambda request: requests.append(request.url))
             page = context.new_page()
@@ -118,11 +119,10 @@ def test_deck_offline_keyboard_step_speaker_view_and_print(server: str) -> None:
                 page.keyboard.press("s")
             speaker = opened.value
             notes = speaker.locator(".speaker-controls-notes")
-            notes.wait_for(state="visible", timeout=20_000)
+            notes.wait_for(state="visible")
             speaker.wait_for_function(
                 "() => document.querySelector('.speaker-controls-notes')"
-                ".textContent.includes('desired count')",
-                timeout=20_000,
+                ".textContent.includes('desired count')"
             )
             _settle(speaker)
             speaker.screenshot(path=str(SHOTS / "speaker-view.png"))
