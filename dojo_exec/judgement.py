@@ -18,7 +18,7 @@ from dojo_exec.checks import evaluate_checks
 from dojo_exec.matching import MatchOptions, MatchResult, match
 from dojo_exec.page import Command, Step, session_text
 from dojo_exec.shell import StepRun
-from dojo_exec.transcripts import Verdict
+from dojo_exec.verdicts import Verdict
 
 
 def match_options(step: Step) -> MatchOptions:

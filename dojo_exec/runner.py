@@ -37,8 +37,9 @@ from dojo_exec.page import (
 from dojo_exec.shell import MachineShell, Shell, ShellDied, StepRun
 from dojo_exec.stability import settle
 from dojo_exec.substitution import Substitutions
-from dojo_exec.transcripts import RunRecord, StepRecord, Verdict, page_key, record_run, redact
+from dojo_exec.transcripts import RunRecord, StepRecord, page_key, record_run, redact
 from dojo_exec.update import PendingUpdates, apply_edits
+from dojo_exec.verdicts import FINE, Verdict
 
 RUNNING, CONFIRMING = "run", "confirm"  # kinds of page sessions, kept apart for handovers
 BACKOFF_START = 0.5
@@ -75,7 +76,7 @@ class StepOutcome:
 
     @property
     def ok(self) -> bool:
-        return self.verdict in ("passed", "skipped")
+        return self.verdict in FINE
 
     def record(self) -> StepRecord:
         digest, expected = self._source_record()
@@ -488,7 +489,9 @@ class PageSession:
         for position in judged.drifted:
             each = judged.commands[position]
             output, text = each.run.output, self.page.text
-            edit = self.updates.add(step, output, text, position, self.substitutions)
+            edit = self.updates.add(
+                step, output, text, position, self.substitutions, truncated=each.run.truncated
+            )
             written = written or edit is not None
         if not written:
             return

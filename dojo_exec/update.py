@@ -32,7 +32,6 @@ from dojo_exec.elisions import ELLIPSIS
 from dojo_exec.judgement import match_options
 from dojo_exec.matching import reconcile
 from dojo_exec.page import Command, PageError, Step, display_path, session_text
-from dojo_exec.screen import NOTICE_PREFIX
 from dojo_exec.substitution import Substitutions
 from dojo_exec.transcripts import find_secrets, redact
 from dojo_exec.writing import splice, write_atomically
@@ -54,12 +53,19 @@ class Edit:
 
 
 def promise_edits(
-    step: Step, captured: str, part: int = 0, authors: Substitutions | None = None
+    step: Step,
+    captured: str,
+    part: int = 0,
+    authors: Substitutions | None = None,
+    *,
+    truncated: str | None = None,
 ) -> list[Edit]:
     """The edits that make ``step``'s promise keep ``captured``; none when nothing drifted.
 
     ``authors``: the run's substitutions; a value of the run that an earlier promise quoted
     under its own literal is written as that literal (:meth:`Substitutions.authors_values`).
+    ``truncated``: what the capture leaves out (:attr:`StepRun.truncated`): such a capture is
+    no promise to write (a :class:`PageError` naming the step).
 
     The promise's lines are replaced. A captured line that would close the fence holding
     the promise (a line of only backticks, or tildes, at least as long as that fence) is
@@ -70,12 +76,11 @@ def promise_edits(
     command: Command = step.commands[part]
     if command.expected is None or command.result_span is None:
         return []
-    first = captured.lstrip("\n").split("\n", 1)[0]
-    if first.startswith(NOTICE_PREFIX):  # the runner's notice is not the command's output
+    if truncated is not None:  # its first line is the runner's notice, not the command's
         raise PageError(
             step.path,
             step.line,
-            f"output too long to promise ({first[len(NOTICE_PREFIX) : -1]}); "
+            f"output too long to promise ({truncated}); "
             "promise not updated (promise its last lines after a `...` line by hand)",
         )
     expected = universal(command.expected)  # a page parsed byte-exact may have CRLF lines
@@ -268,16 +273,18 @@ class PendingUpdates:
         page_text: str,
         part: int = 0,
         authors: Substitutions | None = None,
+        *,
+        truncated: str | None = None,
     ) -> Edit | None:
         """Record the edits for a drifted command of ``step`` (``part``: which command);
         ``page_text`` is the text the step was parsed from; ``authors`` the run's
-        substitutions (see :func:`promise_edits`).
+        substitutions, ``truncated`` what the capture leaves out (see :func:`promise_edits`).
 
         Returns the promise's edit, or None when nothing drifted or the update is refused
         (then said in :attr:`refused`).
         """
         try:
-            edits = promise_edits(step, captured, part, authors)
+            edits = promise_edits(step, captured, part, authors, truncated=truncated)
         except PageError as error:
             self.refused.append(str(error))
             return None

@@ -167,6 +167,18 @@ def test_a_flooding_step_stops_at_its_timeout_with_a_bounded_capture(tmp_path: P
     assert (tmp_path / "t" / "page.md.json").stat().st_size < 2_000_000
 
 
+def test_update_writes_no_truncated_capture_as_a_promise(tmp_path: Path) -> None:
+    """The run knows its output was cut (StepRun.truncated): update refuses, saying so."""
+    page = tmp_path / "long.md"
+    page.write_text("# Long\n\n" + step(f"seq 1 {MAX_OUTPUT_LINES + 5}", promise="1\n2"))
+    updates = PendingUpdates()
+    (record,) = run_pages([page], None, docs_root=tmp_path, driver="none", updates=updates)
+    assert record.steps[0].verdict == "failed"
+    assert len(updates) == 0 and not updates.write()
+    (refused,) = updates.refused
+    assert "long.md:3" in refused and "output too long to promise (" in refused
+
+
 def test_an_updated_step_is_recorded_as_rewritten_not_stale(tmp_path: Path) -> None:
     """Right after update, the transcript vouches for the rewritten page (report --fail passes)."""
     from dojo_exec.freshness import page_freshness

@@ -275,9 +275,12 @@ def test_a_truncated_capture_is_never_written_into_a_page() -> None:
     text = "```sh dojo\nseq 1 300000\n# Result ==>\n1\n```\n"
     (step,) = parse_text(text, "long.md").steps
     captured = truncation_notice(2_300_000, 3) + "\n299998\n299999\n300000\n"
-    with pytest.raises(PageError, match="output too long to promise") as caught:
-        promise_edits(step, captured)
+    left_out = "2.3 MB of output, only the last 3 lines kept"  # as StepRun.truncated says
+    with pytest.raises(
+        PageError, match=r"output too long to promise \(2\.3 MB of output, only the last 3"
+    ) as caught:
+        promise_edits(step, captured, truncated=left_out)
     assert caught.value.line == 1
     pending = PendingUpdates()
-    assert pending.add(step, captured, text) is None
+    assert pending.add(step, captured, text, truncated=left_out) is None
     assert pending.refused and "long.md:1" in pending.refused[0]
