@@ -1,8 +1,8 @@
 """Recorded runs: one JSON file per page, committed, newest run first, secrets redacted.
 
 A transcript lives at ``<root>/<page path relative to the docs dir>.json``.  The file is
-written atomically (temporary file + ``os.replace``) with a stable key order and two-space
-indentation; multi-line texts (command, promise, captured output, explanation) are stored
+written atomically (:func:`dojo_exec.writing.write_atomically`) with a stable key order and
+two-space indentation; multi-line texts (command, promise, captured output, explanation) are stored
 as lists of lines so that a changed output shows as a line diff in review.
 
 Redaction (:func:`redact`) runs on every string before it is written.  What counts as a
@@ -23,15 +23,14 @@ digests and IP addresses.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal, get_args
+from typing import Any
 
-Verdict = Literal["passed", "failed", "timeout", "skipped", "error"]
-VERDICTS: tuple[str, ...] = get_args(Verdict)
+from dojo_exec.verdicts import FAILED, VERDICTS, Verdict
+from dojo_exec.writing import write_atomically
+
 FORMAT = 1
 TEXT_FIELDS = frozenset({"command", "expected", "captured", "explanation"})
 
@@ -149,8 +148,8 @@ class RunRecord:
 
     @property
     def ok(self) -> bool:
-        """No step failed, timed out or errored."""
-        return self.failed + self.timeout + self.error == 0
+        """No step failed, timed out or errored (:data:`dojo_exec.verdicts.FAILED`)."""
+        return not any(step.verdict in FAILED for step in self.steps)
 
 
 @dataclass
@@ -280,20 +279,6 @@ def load_transcript(root: Path, page: str) -> Transcript | None:
     return loads(text, source=str(path))
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def record_run(root: Path, run: RunRecord, keep: int = 10) -> Path:
     """Prepend ``run`` to its page's transcript, keep the newest ``keep`` runs, write it.
 
@@ -306,7 +291,7 @@ def record_run(root: Path, run: RunRecord, keep: int = 10) -> Path:
     existing = load_transcript(root, run.page)
     runs = [run, *(existing.runs if existing else [])][:keep]
     text = dumps(Transcript(page=run.page, runs=runs))
-    _write_atomically(path, text)
+    write_atomically(path, text)
     return path
 
 

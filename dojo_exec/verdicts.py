@@ -10,10 +10,11 @@ verdict, or ``stale`` (edited since its record) or ``missing`` (no record).  Eve
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Literal, get_args
 
 Verdict = Literal["passed", "failed", "timeout", "skipped", "error"]
 Status = Literal[Verdict, "stale", "missing"]
+VERDICTS: tuple[str, ...] = get_args(Verdict)
 
 FAILED: frozenset[str] = frozenset({"failed", "timeout", "error"})
 """The step broke a promise, ran out of time, or could not run."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -129,7 +130,7 @@ def test_atomic_write_removes_temporary_file_when_write_fails(
     def broken(src: object, dst: object) -> None:
         raise OSError("disk gone")
 
-    monkeypatch.setattr(transcripts.os, "replace", broken)
+    monkeypatch.setattr(os, "replace", broken)  # the rename of writing.write_atomically
     with pytest.raises(OSError):
         record_run(tmp_path, make_run(started="2026-12-01T00:00:00Z"))
     assert path.read_bytes() == before
