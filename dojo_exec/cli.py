@@ -178,10 +178,11 @@ def report(args: argparse.Namespace) -> int:
     """Every page with steps against its latest recorded run; --fail: exit 1 on any problem."""
     from rich.table import Column, Table
 
+    from dojo_exec.display import format_date
     from dojo_exec.freshness import page_freshness
-    from dojo_exec.mkdocs.render import format_date
     from dojo_exec.page import PageError, parse_page
     from dojo_exec.transcripts import TranscriptError, load_transcript, page_key
+    from dojo_exec.verdicts import count_failed
 
     transcripts, docs_root = Path(args.transcripts), Path(args.docs_root)
     headers = ("page", "last run", "engine", "driver", "passed", "failed", "skipped", "stale",
@@ -200,7 +201,7 @@ def report(args: argparse.Namespace) -> int:
         run = transcript.latest if transcript else None
         judged = page_freshness(page, run)
         counts = judged.counts
-        failed = counts["failed"] + counts["timeout"] + counts["error"]
+        failed = count_failed(counts)
         table.add_row(
             page_key(path, docs_root),
             format_date(run.started) if run else "never",
