@@ -37,6 +37,8 @@ class Continuable(Protocol):
 
 def chain_of(path: Path) -> Chain:
     """The pages a run of ``path`` runs, in order: its prerequisites, then itself."""
+    # imported here on purpose: the pytest plugin orders every session's items through this
+    # module, and a session without pages needs no page parser (nor YAML)
     from dojo_exec.page import resolve_order
 
     return tuple(page.path.resolve() for page in resolve_order(path))

@@ -62,6 +62,8 @@ class Cluster:
         return cluster
 
     def _install_docker_machine(self) -> None:
+        # imported here on purpose, as spawn below: the pytest plugin imports this module for
+        # its constants in every pytest session, which need neither the shim nor pexpect
         from dojo_exec.machines.cli import choose_docker_machine, install_shim
 
         if self.driver == EMBEDDED:
@@ -122,6 +124,7 @@ class Cluster:
 
 
 def _remove_embedded(cluster: str) -> list[str]:
+    # the Docker SDK only for pages with embedded machines (driver=none needs no engine)
     import docker
     from docker.errors import DockerException
 

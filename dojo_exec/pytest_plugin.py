@@ -9,6 +9,9 @@ Options::
                                :func:`infer_docs_root`)
     --dojo-collect             collect every ``.md`` file as a page, no conftest needed
                                (files a conftest's Sybil already collects are left to it)
+
+pytest loads this plugin in every session of an environment that has dojo_exec installed:
+the engine (update, Sybil, chains, the page parser) is imported inside the hooks that need it.
 """
 
 from __future__ import annotations
