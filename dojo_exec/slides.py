@@ -44,8 +44,9 @@ import markdown
 import yaml
 
 from dojo_exec.freshness import Status, match_records
+from dojo_exec.locations import display_path
 from dojo_exec.mkdocs.render import BADGE_TEXT, format_date
-from dojo_exec.page import Page, PageError, Step, parse_page
+from dojo_exec.page import Page, PageError, Step, parse_page, split_front_matter
 from dojo_exec.transcripts import (
     RunRecord,
     StepRecord,
@@ -151,17 +152,13 @@ class Built:
 
 def parse_deck(text: str, path: Path) -> tuple[dict[str, object], list[Slide]]:
     """Front matter and slides of a deck; malformed ones raise :class:`SlideError`."""
-    lines = text.replace("\r\n", "\n").split("\n")
-    meta: dict[str, object] = {}
-    start = 0
-    if lines and lines[0].strip() == "---":
-        end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
-        if end is None:
-            raise SlideError(f"{path}:1: front matter is not closed by a line '---'")
-        loaded = yaml.safe_load("\n".join(lines[1:end])) or {}
-        if not isinstance(loaded, dict):
-            raise SlideError(f"{path}:1: front matter must be a YAML mapping")
-        meta, start = loaded, end + 1
+    text = text.replace("\r\n", "\n")
+    try:
+        meta, offset = split_front_matter(text)
+    except (yaml.YAMLError, ValueError) as error:
+        raise SlideError(f"{path}:1: malformed front matter: {error}") from None
+    start = text.count("\n", 0, offset)  # lines before the first slide
+    lines = text.split("\n")
     chunks: list[tuple[int, list[str]]] = [(start + 1, [])]
     fence: str | None = None
     for number, line in enumerate(lines[start:], start=start + 1):
@@ -477,16 +474,17 @@ def build_deck(
     leaves ``out`` as it was.
     """
     started = time.perf_counter()
+    named = Path(display_path(deck))  # how messages name it
     try:
         text = deck.read_text(encoding="utf-8-sig")
     except OSError as error:
-        raise SlideError(f"{deck}: cannot read the deck: {error.strerror}") from None
-    meta, slides = parse_deck(text, deck)
+        raise SlideError(f"{named}: cannot read the deck: {error.strerror}") from None
+    meta, slides = parse_deck(text, named)
     resolver = Resolver(docs, transcripts)
     shown: dict[tuple[int, int], Shown] = {}
     for slide in slides:
         for index, ref in enumerate(slide.refs):
-            shown[(slide.number, index)] = resolver.resolve(ref, slide, deck)
+            shown[(slide.number, index)] = resolver.resolve(ref, slide, named)
     document = render_deck(meta, slides, shown, page_url)
     reveal = ensure_reveal(cache)
     out.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 import sys
@@ -211,3 +212,76 @@ def test_a_cached_copy_needs_neither_npm_nor_network(
     ensure_reveal(VENDOR)
     monkeypatch.setenv("PATH", str(tmp_path))
     assert ensure_reveal(VENDOR) == VENDOR / f"reveal.js-{REVEAL_VERSION}"
+
+
+def _site(tmp_path: Path) -> Path:
+    """A copy of the project's site sources (mkdocs.yml, docs, slides; transcripts as they are)."""
+    _copy_project(tmp_path)
+    text = (ROOT / "mkdocs.yml").read_text()
+    text = text.replace("transcripts: transcripts ", f"transcripts: {TRANSCRIPTS} ")
+    (tmp_path / "mkdocs.yml").write_text(text)
+    return tmp_path / "mkdocs.yml"
+
+
+def _build_site(config_file: Path, site: Path) -> None:
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    config = load_config(str(config_file), site_dir=str(site))
+    config.plugins.on_startup(command="build", dirty=False)
+    try:
+        build(config)
+    finally:
+        config.plugins.on_shutdown()
+
+
+def test_site_build_puts_the_deck_under_slides_and_links_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOJO_VENDOR", str(VENDOR))
+    _build_site(_site(tmp_path), tmp_path / "site")
+    deck = (tmp_path / "site" / "slides" / "index.html").read_text()
+    assert 'data-step="service.md#scale-5"' in deck
+    assert 'href="../service.html"' in deck  # small print links to the page
+    page = (tmp_path / "site" / "slides.html").read_text()
+    assert 'href="slides/index.html"' in page and 'href="slides/index.html?print-pdf"' in page
+    index = (tmp_path / "site" / "index.html").read_text()
+    assert 'href="slides.html"' in index  # in the nav
+
+
+def test_site_build_fails_on_a_renamed_step_naming_slide_and_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from mkdocs.exceptions import Abort
+
+    monkeypatch.setenv("DOJO_VENDOR", str(VENDOR))
+    config = _site(tmp_path)
+    page = tmp_path / "docs" / "rolling-update.md"
+    page.write_text(page.read_text().replace("id=rollback ", "id=roll-back "))
+    with caplog.at_level(logging.ERROR), pytest.raises(Abort):
+        _build_site(config, tmp_path / "site")
+    (message,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "\n" not in message
+    assert message.startswith("dojo_exec: slides: ")
+    assert "(When an update fails: pause, then roll back)" in message
+    assert "no step with id=rollback in rolling-update.md" in message
+
+
+def test_serve_watches_the_slides_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mkdocs.config import load_config
+
+    config = load_config(str(ROOT / "mkdocs.yml"))
+    plugin = config.plugins["dojo_exec"]
+    plugin.on_config(config)
+
+    class Server:
+        def __init__(self) -> None:
+            self.watched: list[str] = []
+
+        def watch(self, path: str) -> None:
+            self.watched.append(path)
+
+    server = Server()
+    plugin.on_serve(server, config=config, builder=None)
+    assert str(ROOT / "slides") in server.watched
+    assert str(ROOT / "transcripts") in server.watched  # pages are watched by MkDocs itself
