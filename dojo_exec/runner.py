@@ -583,6 +583,7 @@ class PageSession:
         if self.driver != EMBEDDED:
             return "as pulled by the machines"
         try:
+            # the Docker SDK only for embedded machines: driver=none needs no engine
             import docker
 
             from dojo_exec.machines.mirror import image_source
