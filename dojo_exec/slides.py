@@ -293,6 +293,17 @@ def _output(shown: Shown) -> str:
     return text
 
 
+FIT_COLUMNS = 88  # characters a code line shows at the deck's code size
+
+
+def _fit(text: str) -> str:
+    """A smaller font for a block whose widest line would not fit (wide tables)."""
+    widest = max((len(line.rstrip()) for line in text.split("\n")), default=0)
+    if widest <= FIT_COLUMNS:
+        return ""
+    return f' style="font-size: {max(0.3, 0.5 * FIT_COLUMNS / widest):.2f}em"'
+
+
 def render_step(shown: Shown, page_url: str) -> str:
     """The command, then (a fragment) the captured output and its small print."""
     step, run, status = shown.step, shown.run, shown.status
@@ -303,6 +314,10 @@ def render_step(shown: Shown, page_url: str) -> str:
             f"dojo_exec {run.dojo_exec}",
             format_date(run.started),
         ]
+    output = _output(shown)
+    block = ""  # a step that printed nothing (a file written, a variable set): small print only
+    if shown.record is None or shown.record.captured.strip():
+        block = f'<pre class="dojo-output"{_fit(output)}><code>{_e(output)}</code></pre>'
     source = f'<a href="{_e(page_url)}">{_e(shown.ref.page)}#{_e(shown.ref.id)}</a>'
     flag = ""
     if shown.flagged:
@@ -310,9 +325,8 @@ def render_step(shown: Shown, page_url: str) -> str:
     return (
         f'<div class="dojo-step dojo-step--{status}" data-step="{_e(shown.ref.page)}#'
         f'{_e(shown.ref.id)}" data-status="{status}">{flag}'
-        f'<pre class="dojo-command"><code>{_e(step.command)}</code></pre>'
-        f'<div class="fragment dojo-captured"><pre class="dojo-output"><code>'
-        f"{_e(_output(shown))}</code></pre>"
+        f'<pre class="dojo-command"{_fit(step.command)}><code>{_e(step.command)}</code></pre>'
+        f'<div class="fragment dojo-captured">{block}'
         f'<p class="dojo-small">{_e(" · ".join(small))} · {source}</p></div></div>'
     )
 

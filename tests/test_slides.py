@@ -182,6 +182,8 @@ def test_build_writes_a_self_contained_deck(tmp_path: Path) -> None:
     css = "".join(p.read_text() for p in (out / "reveal").rglob("*.css"))
     assert "@import" not in css and "url(http" not in css  # fonts are inlined
     assert html.count('<aside class="notes">') == built.slides
+    quiet = html.split('data-step="stack.md#compose-file"')[1].split("data-step=")[0]
+    assert "YAML" in quiet and 'class="dojo-output"' not in quiet  # printed nothing: no block
     assert built.pages and all(path.is_file() for path in built.pages)
 
 
