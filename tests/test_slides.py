@@ -287,3 +287,17 @@ def test_serve_watches_the_slides_folder(monkeypatch: pytest.MonkeyPatch) -> Non
     plugin.on_serve(server, config=config, builder=None)
     assert str(ROOT / "slides") in server.watched
     assert str(ROOT / "transcripts") in server.watched  # pages are watched by MkDocs itself
+
+
+def test_directory_urls_need_another_name_for_the_slides_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from mkdocs.exceptions import Abort
+
+    monkeypatch.setenv("DOJO_VENDOR", str(VENDOR))
+    config = _site(tmp_path)
+    text = config.read_text().replace("use_directory_urls: false", "use_directory_urls: true")
+    config.write_text(text)
+    with caplog.at_level(logging.ERROR), pytest.raises(Abort):
+        _build_site(config, tmp_path / "site")
+    assert any("slides_page: deck.md" in r.getMessage() for r in caplog.records)

@@ -124,7 +124,13 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
             return
         if files.get_file_from_path(page) is not None:
             raise PluginError(f"dojo_exec: slides_page {page!r} exists in the docs dir")
-        files.append(File.generated(config, page, content=SLIDES_PAGE))
+        file = File.generated(config, page, content=SLIDES_PAGE)
+        if file.dest_uri.startswith("slides/"):  # use_directory_urls: slides.md → slides/
+            raise PluginError(
+                f"dojo_exec: slides_page {page!r} would be built into slides/, where the deck "
+                "goes: give it another name (slides_page: deck.md)"
+            )
+        files.append(file)
 
     def _title(self, uri: str, nav: dict[str, str]) -> str:
         """The page's own title (front matter, first H1), else its nav title, else its name."""
