@@ -25,7 +25,7 @@ from dojo_exec.lines import Seg, indent, pairs, raw_lines, segments
 from dojo_exec.match import match, shifts
 from dojo_exec.search import DEFAULT_OPTIONS, MatchOptions, Run
 from dojo_exec.table_match import id_column, match_table, row_pairs
-from dojo_exec.tables import Row, Table, render, shown_cell
+from dojo_exec.tables import Column, Row, Table, render, shown_cell
 from dojo_exec.volatile import scan
 
 
@@ -154,6 +154,8 @@ class _Rewrite:
 
     def _captured(self, seg: Seg) -> list[str]:
         lines = escape_all(self.run.clines[seg.line : seg.end])
+        if seg.table is not None:
+            lines = _placement_elided(lines, seg.table, seg.line)
         if self.substitute and seg.kind == "line":
             lines = [self._placeholders(line) for line in lines]
         return lines
@@ -185,6 +187,19 @@ class _Rewrite:
         by as many captured segments from each end, and the elision covers whatever
         remains (it is dropped if nothing remains).
         """
+        a = next((k for k, seg in enumerate(pgap) if _header_only(seg)), None)
+        b = next((k for k, seg in enumerate(cgap) if seg.table is not None), None)
+        if a is not None and b is not None:
+            inner = a + 1  # the table's own elision lines
+            while (
+                inner < len(pgap) and pgap[inner].kind == "dots" and pgap[inner].line < pgap[a].end
+            ):
+                inner += 1
+            return [
+                *self._gap(pgap[:a], cgap[:b]),
+                *self._header_and_elision(pgap[a], cgap[b]),
+                *self._gap(pgap[inner:], cgap[b + 1 :]),
+            ]
         dots = [k for k, seg in enumerate(pgap) if seg.kind == "dots"]
         if not dots:
             return [line for seg in cgap for line in self._captured(seg)]
@@ -195,6 +210,14 @@ class _Rewrite:
         out.extend(self._elided(pgap[dots[0] : dots[-1] + 1], middle))
         out.extend(line for seg in cgap[len(cgap) - tail :] for line in self._captured(seg))
         return out
+
+    def _header_and_elision(self, p: Seg, c: Seg) -> list[str]:
+        """A table the author showed only as its header and an elision (``ID NAME …`` /
+        ``...snip...``) whose header drifted: the captured header over the author's elision."""
+        assert p.table is not None and c.table is not None
+        pt, ct = p.table, c.table
+        elisions = [self.raw[n] for n in range(pt.start + 1, pt.end) if is_elision(self.raw[n])]
+        return [*escape_all(self.run.clines[ct.start : ct.start + 1]), *elisions]
 
     def _elided(self, pgap: list[Seg], middle: list[Seg]) -> list[str]:
         """What the elisions elided, between the first and last one (both in ``pgap``).
@@ -250,7 +273,9 @@ class _Rewrite:
         for prow, crow in zip(drifted_rows, fresh, strict=False):
             cells, state = _merge_cells(run, pt, prow, crow, state)
             replacements.append(_layout_like(pt, cells))
-        extra = [_layout_like(pt, crow.cells) for crow in fresh[len(drifted_rows) :]]
+        extra = [
+            _layout_like(pt, _written_row(pt, crow.cells)) for crow in fresh[len(drifted_rows) :]
+        ]
         elide = bool(pt.elided) and bool(extra)
         if any(line is None for line in replacements) or (not elide and None in extra):
             return _rerender_table(run, pt, ct)
@@ -269,6 +294,52 @@ class _Rewrite:
         if not elide:
             out.extend(line for line in extra if line is not None)
         return out
+
+
+PLACEMENT_COLUMNS = frozenset({"NODE"})
+"""Columns whose values are the scheduler's choice (``service ps``, ``stack ps``): which node
+runs a task changes from run to run, so update never writes one as a promise.  It writes
+``...`` (any cell) instead; an author who cares says it with a check (``no rows where NODE =
+worker1 and CURRENT STATE ~ Running``), and a node the author wrote that still matches is
+kept."""
+
+
+def _placement(column: Column) -> bool:
+    return " ".join(column.name.split()).upper() in PLACEMENT_COLUMNS
+
+
+def _written(column: Column, captured: str) -> str:
+    """How update writes a captured cell of ``column``."""
+    return ELLIPSIS if captured and _placement(column) else captured
+
+
+def _written_row(table: Table, cells: Sequence[str]) -> tuple[str, ...]:
+    return tuple(_written(c, cell) for c, cell in zip(table.columns, cells, strict=True))
+
+
+def _placement_elided(lines: list[str], table: Table, first: int) -> list[str]:
+    """Captured table lines (from line ``first``) with their placement cells as ``...``."""
+    out = list(lines)
+    rows = {row.line - first: row for row in table.rows}
+    for number, row in rows.items():
+        if not 0 <= number < len(out):
+            continue
+        line = out[number]
+        for index, column in enumerate(table.columns):
+            cell = row.cells[index]
+            if not cell or not _placement(column):
+                continue
+            at = line.find(cell, column.start)
+            if at != column.start:
+                continue  # not laid out under its header: left as captured
+            line = line[:at] + ELLIPSIS.ljust(len(cell)) + line[at + len(cell) :]
+        out[number] = line.rstrip()
+    return out
+
+
+def _header_only(seg: Seg) -> bool:
+    """A promised table of a header and elisions only (no row shown)."""
+    return seg.table is not None and not seg.table.rows and bool(seg.table.elided)
 
 
 def _prefix_placeholder(state: State, value: str) -> str | None:
@@ -307,7 +378,7 @@ def _merge_cells(
         found = pairs(promised, captured, run.options.versions, id_column(column.name))
         new = extend(state, found)[0] if found is not None else None
         if new is None or not promised:
-            cells.append(captured)
+            cells.append(_written(column, captured))
         else:
             cells.append(promised)
             state = new
@@ -334,7 +405,7 @@ def _rerender_table(run: Run, pt: Table, ct: Table) -> list[str]:
         elif pt.elided and drifted <= 0:
             kept.append(None)
         else:
-            kept.append(crow.cells)
+            kept.append(_written_row(pt, crow.cells))
             drifted -= 1
     rows = [cells for cells in kept if cells is not None]
     rendered = render(pt.names, rows)
