@@ -120,7 +120,7 @@ def down(args: argparse.Namespace) -> int:
     from dojo_exec.machines.teardown import remove_all, remove_run
 
     client = _client()
-    run = None if args.all else _run_scope()
+    run = None if args.all else (args.scope or _run_scope())
     removed = remove_run(client, run) if run is not None else remove_all(client)
     for item in removed:
         print(f"removed {item}")
@@ -170,7 +170,8 @@ def _page_files(targets: Sequence[str]) -> list[Path]:
     files: list[Path] = []
     for target in targets:
         path = Path(target)
-        files += sorted(path.rglob("*.md")) if path.is_dir() else [path]
+        # a folder named like a page (``notes.md/``) is no page; one given by name is refused
+        files += sorted(p for p in path.rglob("*.md") if p.is_file()) if path.is_dir() else [path]
     return files
 
 
@@ -180,7 +181,7 @@ def report(args: argparse.Namespace) -> int:
 
     from dojo_exec.display import format_date
     from dojo_exec.freshness import page_freshness
-    from dojo_exec.page import PageError, parse_page
+    from dojo_exec.page import PageError, parse_page, resolve_order
     from dojo_exec.transcripts import TranscriptError, load_transcript, page_key
     from dojo_exec.verdicts import count_failed
 
@@ -192,11 +193,21 @@ def report(args: argparse.Namespace) -> int:
     for path in _page_files(args.pages or ["docs"]):
         try:
             page = parse_page(path)
+            if page.requires:  # a missing prerequisite or a cycle, as verify finds it
+                resolve_order(path)
             if not page.steps:
                 continue
             transcript = load_transcript(transcripts, page_key(path, docs_root))
-        except (PageError, TranscriptError, OSError) as error:
-            err.print(f"[red]{error}[/red]")
+        except (PageError, TranscriptError) as error:
+            err.print(str(error), style="red", markup=False, soft_wrap=True)
+            return 2
+        except OSError as error:
+            err.print(
+                f"{path}: cannot read it: {error.strerror}",
+                style="red",
+                markup=False,
+                soft_wrap=True,
+            )
             return 2
         run = transcript.latest if transcript else None
         judged = page_freshness(page, run)
@@ -248,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     found.add_argument(
         "--all", action="store_true", help="every run's leftovers and the shared registry mirror"
     )
+    found.add_argument("--run", dest="scope", metavar="RUN", help="this run's (as $DOJO_RUN=RUN)")
     found.set_defaults(run=leaks)
     removing = commands.add_parser("down", help="remove embedded machines ($DOJO_RUN's or all)")
     scope = removing.add_mutually_exclusive_group()

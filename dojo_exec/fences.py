@@ -15,7 +15,8 @@ from pathlib import Path
 from dojo_exec.locations import PageError
 
 BOM = "\ufeff"
-_FENCE_OPEN = re.compile(r"^(?P<indent> *)(?P<fence>`{3,}|~{3,})(?P<info>[^`\n]*)$")
+_FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^`\n]*)$")
+"""A tab in the indent counts to the next multiple of 4 columns, as Markdown reads it."""
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def iter_fences(
             continue
         open_offset = offset
         body_start = offset + len(raw)
-        close = re.compile(rf"^ *{re.escape(fence[0])}{{{len(fence)},}}\s*$")
+        close = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}\s*$")
         offset = body_start
         index += 1
         body_parts: list[str] = []

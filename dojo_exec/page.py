@@ -244,6 +244,15 @@ def first_h1(text: str, path: Path) -> tuple[int, int, str] | None:
     return None
 
 
+def _front_matter_error(path: Path, error: Exception) -> PageError:
+    """A YAML error as one line, at the page line it points at (front matter starts at 2)."""
+    mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
+    said = [getattr(error, "context", None), getattr(error, "problem", None)]
+    what = ": ".join(str(part) for part in said if part) or str(error)
+    line = 2 + mark.line if mark is not None else 1
+    return PageError(path, line, f"malformed front matter: {' '.join(what.split())}")
+
+
 def _split_info(info: str, path: Path, line: int) -> list[str]:
     try:
         return shlex.split(info)
@@ -272,7 +281,7 @@ def parse_text(text: str, path: Path | str) -> Page:
     try:
         meta, body_offset = split_front_matter(text)
     except (yaml.YAMLError, ValueError) as error:
-        raise PageError(path, 1, f"malformed front matter: {error}") from None
+        raise _front_matter_error(path, error) from None
     requires = _requires(meta, path)
     page_prompts = _page_prompts(meta, path)
     page_machine = _page_machine(meta, path)
@@ -297,7 +306,7 @@ def parse_text(text: str, path: Path | str) -> Page:
             raise PageError(
                 path, fence.line, f"the {TAG!r} tag must follow the language: ```sh dojo"
             )
-        if _is_result_block(fence):
+        if _is_result_block(fence) and not tagged:  # a tagged one is a step with no command
             raise PageError(
                 path, fence.line, f"{RESULT_MARKER!r} block with no dojo step before it"
             )
@@ -546,7 +555,8 @@ def _refuse_tagged_examples(examples: list[Fence], path: Path) -> None:
             raise PageError(
                 path,
                 example.line,
-                f"this {TAG} step is indented {len(example.indent)} spaces outside a list item, "
+                f"this {TAG} step is indented {len(example.indent.expandtabs(4))} spaces outside "
+                "a list item, "
                 "so Markdown reads it as an indented code block (text), not a step: indent it "
                 "under its list item (no blank-line-separated paragraph in between) or by fewer "
                 "than 4 spaces",

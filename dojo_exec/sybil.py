@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 from sybil import Document, Example, Region, Sybil
 
-from dojo_exec.page import PageError, Step, parse_text, resolve_order
+from dojo_exec.page import PageError, Step, display_path, parse_page, parse_text, resolve_order
 from dojo_exec.runner import PageSession, StepOutcome
+from dojo_exec.transcripts import TranscriptError
 
 SESSION_KEY = "dojo_session"
 SETTINGS_KEY = "dojo_settings"
@@ -36,6 +37,20 @@ class DojoSybil(Sybil):
         first = step.command.strip().splitlines()[0] if step.command.strip() else ""
         slug = re.sub(r"[^\w.:=/-]+", "_", first).strip("_")[:60]
         return f"line:{example.line}[{slug}]"
+
+    def parse(self, path: Path) -> Document:
+        """The page's document; a page that is not UTF-8 is ``file:line: not UTF-8 text``."""
+        try:
+            return super().parse(path)
+        except OSError as error:
+            problem = f"{display_path(Path(path))}: cannot read it: {error.strerror}"
+            raise pytest.Collector.CollectError(problem) from None
+        except UnicodeDecodeError:
+            try:
+                parse_page(path)  # the parser's own message, at the undecodable byte's line
+            except PageError as error:
+                raise pytest.Collector.CollectError(str(error)) from None
+            raise
 
 
 def parse_steps(document: Document) -> Iterator[Region]:
@@ -85,7 +100,13 @@ def close_session(namespace: dict[str, Any]) -> None:
     """Sybil teardown: record the page's run and remove its cluster."""
     session: PageSession | None = namespace.pop(SESSION_KEY, None)
     if session is not None:
-        session.close()
+        try:
+            session.close()
+        except TranscriptError as error:  # the page's transcript file cannot be recorded to
+            problem = str(error)
+        else:
+            return
+        pytest.fail(f"{problem}: the run is not recorded", pytrace=False)
 
 
 def dojo_sybil(

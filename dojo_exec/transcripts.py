@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from dojo_exec.locations import display_path
 from dojo_exec.verdicts import FAILED, VERDICTS, Verdict
 from dojo_exec.writing import write_atomically
 
@@ -228,6 +229,8 @@ def _run_to_json(run: RunRecord) -> dict[str, Any]:
 
 
 def _step_from_json(data: dict[str, Any]) -> StepRecord:
+    if not isinstance(data, dict):
+        raise TypeError(f"a step must be an object, got {data!r}")
     known = {f.name for f in fields(StepRecord)}
     values = {key: value for key, value in data.items() if key in known}
     for name in TEXT_FIELDS & values.keys():
@@ -240,6 +243,8 @@ def _step_from_json(data: dict[str, Any]) -> StepRecord:
 
 
 def _run_from_json(data: dict[str, Any]) -> RunRecord:
+    if not isinstance(data, dict):
+        raise TypeError(f"a run must be an object, got {data!r}")
     known = {f.name for f in fields(RunRecord)}
     values = {key: value for key, value in data.items() if key in known}
     values["steps"] = [_step_from_json(step) for step in values.get("steps", [])]
@@ -257,26 +262,49 @@ def dumps(transcript: Transcript) -> str:
 
 
 def loads(text: str, *, source: str = "<transcript>") -> Transcript:
-    """Parse a transcript file's text."""
+    """Parse a transcript file's text; anything wrong is one line naming ``source``."""
     try:
         data = json.loads(text)
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise TranscriptError(f"not a dojo transcript (format {FORMAT})")
-        return Transcript(page=data["page"], runs=[_run_from_json(run) for run in data["runs"]])
-    except (json.JSONDecodeError, KeyError, TypeError) as error:
-        raise TranscriptError(f"{source}: malformed transcript: {error}") from None
-    except TranscriptError as error:
-        raise TranscriptError(f"{source}: {error}") from None
+    except json.JSONDecodeError as error:
+        raise TranscriptError(f"{source}:{error.lineno}: malformed JSON: {error.msg}") from None
+    if not isinstance(data, dict) or "format" not in data:
+        raise TranscriptError(f"{source}: not a dojo transcript (no format)")
+    version = data["format"]
+    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT:
+        raise TranscriptError(
+            f"{source}: transcript format {version} is newer than this dojo_exec reads "
+            f"({FORMAT}): upgrade dojo_exec"
+        )
+    if version != FORMAT:
+        raise TranscriptError(
+            f"{source}: unknown transcript format {version!r} (expected {FORMAT})"
+        )
+    try:
+        runs = data["runs"]
+        if not isinstance(data["page"], str) or not isinstance(runs, list):
+            raise TypeError("'page' must be a text and 'runs' a list")
+        return Transcript(page=data["page"], runs=[_run_from_json(run) for run in runs])
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        what = f"missing {error}" if isinstance(error, KeyError) else str(error)
+        raise TranscriptError(f"{source}: malformed transcript: {what}") from None
 
 
 def load_transcript(root: Path, page: str) -> Transcript | None:
     """The page's transcript, or None when it was never recorded."""
     path = transcript_path(root, page)
+    source = display_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return None
-    return loads(text, source=str(path))
+    except OSError as error:
+        raise TranscriptError(f"{source}: cannot read it: {error.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise TranscriptError(f"{source}:{line}: not UTF-8 text") from None
+    return loads(text, source=source)
 
 
 def record_run(root: Path, run: RunRecord, keep: int = 10) -> Path:

@@ -204,7 +204,8 @@ def test_prerequisite_cycle_is_an_error(tmp_path: Path) -> None:
 def test_malformed_front_matter(tmp_path: Path) -> None:
     with pytest.raises(PageError) as caught:
         parse_text("---\nrequires: [unclosed\n---\n# x\n", tmp_path / "x.md")
-    assert caught.value.line == 1
+    assert caught.value.line == 2  # where the unclosed list starts, said in one line
+    assert "\n" not in str(caught.value) and "flow sequence" in caught.value.message
     with pytest.raises(PageError, match="must be a page path"):
         parse_text("---\nrequires: {a: 1}\n---\n# x\n", tmp_path / "x.md")
 

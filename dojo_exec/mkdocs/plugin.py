@@ -23,7 +23,7 @@ from mkdocs.structure.pages import Page as MkDocsPage
 from dojo_exec.mkdocs.config import DojoExecConfig
 from dojo_exec.mkdocs.render import Issue, fill_fragments, render_page
 from dojo_exec.mkdocs.report import render_report
-from dojo_exec.page import TAG, Page, PageError, first_h1, parse_text
+from dojo_exec.page import TAG, Page, PageError, first_h1, parse_page, parse_text
 from dojo_exec.slides import FLAG_TEXT, SlideError, build_deck
 from dojo_exec.transcripts import Transcript, TranscriptError, find_secrets, load_transcript, redact
 
@@ -140,7 +140,16 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
         return nav.get(uri, page.title)
 
     def _parse(self, abs_src_path: str, uri: str) -> Page:
-        text = Path(abs_src_path).read_text(encoding="utf-8-sig")
+        try:
+            text = Path(abs_src_path).read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                parse_page(abs_src_path)  # the parser's message, at the undecodable byte's line
+            except PageError as error:
+                raise PluginError(f"dojo_exec: {uri}:{error.line}: {error.message}") from None
+            raise
+        except OSError as error:
+            raise PluginError(f"dojo_exec: {uri}: cannot read it: {error.strerror}") from None
         if TAG not in text:  # no step can be there: skip the parse
             return Page(path=Path(abs_src_path), text=text)
         try:
