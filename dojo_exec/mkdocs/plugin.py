@@ -30,6 +30,10 @@ from dojo_exec.transcripts import Transcript, TranscriptError, find_secrets, loa
 log = get_plugin_logger("dojo_exec")
 ASSET = Path(__file__).parent / "assets" / "dojo.css"
 ASSET_URI = "assets/dojo_exec/dojo.css"
+# material's offline plugin loads this Web Worker shim from unpkg.com (search over file://);
+# the plugin serves a vendored copy instead, so nothing is fetched from outside
+SHIM = Path(__file__).parent / "assets" / "iframe-worker-shim.js"
+SHIM_URI = "assets/dojo_exec/iframe-worker-shim.js"
 
 
 class DojoExecPlugin(BasePlugin[DojoExecConfig]):
@@ -70,6 +74,9 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
             self.vendor = Path(os.environ.get("DOJO_VENDOR") or base / ".dojo" / "vendor")
         if self.config.mode != "off" and ASSET_URI not in config.extra_css:
             config.extra_css.append(ASSET_URI)
+        if _offline(config):
+            polyfills = [p for p in config.extra.get("polyfills") or [] if "iframe-worker" not in p]
+            config.extra["polyfills"] = [*polyfills, SHIM_URI]
         return config
 
     # -- files: parse, run (live), load, report ------------------------------------------
@@ -80,6 +87,8 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
         self.pages = {}
         self.transcripts = {}
         self._add_slides_page(files, config)
+        if _offline(config) and files.get_file_from_path(SHIM_URI) is None:
+            files.append(File.generated(config, SHIM_URI, abs_src_path=str(SHIM)))
         for file in files.documentation_pages():
             self.urls[file.src_uri] = file.url
             if not file.abs_src_path:
@@ -98,7 +107,15 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
         uris = sorted(self.pages, key=lambda uri: (order.get(uri, len(order)), uri))
         titles = nav_titles(config.nav)
         pages = {uri: (self._title(uri, titles), len(self.pages[uri].steps)) for uri in uris}
-        self._add_report(files, config, render_report(pages, self.transcripts, self._clean_report))
+        report = render_report(
+            pages,
+            self.transcripts,
+            self._clean_report,
+            parsed=self.pages,
+            urls=self.urls,
+            report_uri=str(self.config.report_page or "report.md"),
+        )
+        self._add_report(files, config, report)
         if files.get_file_from_path(ASSET_URI) is None:
             files.append(File.generated(config, ASSET_URI, abs_src_path=str(ASSET)))
         return files
@@ -302,6 +319,11 @@ To print the deck or save it as PDF, open
 <a href="slides/index.html?print-pdf">the print view</a> and print it from the browser.
 Everything the deck needs is in the site: it works offline.
 """
+
+
+def _offline(config: MkDocsConfig) -> bool:
+    """Whether material's offline plugin is on (``- offline`` or ``- material/offline``)."""
+    return any(name.split("/")[-1] == "offline" for name in config.plugins)
 
 
 def nav_entries(nav: object) -> list[tuple[str, str | None]]:

@@ -101,12 +101,17 @@ BADGE_TEXT: dict[Status, str] = {
     "missing": "not verified",
     "stale": "not verified since the step was edited",
 }
-_DETAILS = {"failed": ("failure", "Why it failed"), "timeout": ("failure", "Why it timed out"),
-            "error": ("bug", "Why it errored")}  # fmt: skip
+# the title of the tab that explains a step that did not pass (with the diff, if any)
+_WHY: dict[Status, str] = {
+    "failed": "Why it failed",
+    "timeout": "Why it timed out",
+    "error": "Why it errored",
+}
 
 
-def badge(outcome: Outcome, clean: Sanitizer, location: str) -> str:
-    """The verdict line (raw HTML, escaped)."""
+def badge(outcome: Outcome, clean: Sanitizer, location: str, *, silent: bool = False) -> str:
+    """The verdict line (raw HTML, escaped); ``silent``: the step printed and promised
+    nothing, and the line says so (no empty output block follows)."""
     record, status = outcome.record, outcome.status
     text = BADGE_TEXT[status]
     if status == "passed" and record is not None and record.attempts > 1:
@@ -124,6 +129,8 @@ def badge(outcome: Outcome, clean: Sanitizer, location: str) -> str:
             meta.append(format_duration(record.duration))
         if record.exit_status not in (0, None):
             meta.append(f"exit status {record.exit_status}")
+    if silent:
+        meta.append("no output")
     meta_html = f' <span class="dojo-meta">{_attr(" · ".join(meta))}</span>' if meta else ""
     return (
         f'<p class="dojo-verdict"><span class="dojo-badge dojo-badge--{status}">'
@@ -170,7 +177,9 @@ def tabs(panels: Sequence[tuple[str, str]], key: str) -> str:
     """pymdownx.tabbed (alternate style) markup, written directly: no Markdown pass needed.
 
     The outputs are plain text: rendering them as raw HTML instead of nested fences keeps
-    the plugin's build overhead small (no Pygments run per output).
+    the plugin's build overhead small (no Pygments run per output). The first panel is
+    shown. Outputs get no copy button (``no-copy``): the command above has one, and a
+    button per output would cost a Tab stop and cover the end of a wide table's first line.
     """
     name = f"__tabbed_{key}"
     checked = ' checked="checked"'
@@ -184,9 +193,16 @@ def tabs(panels: Sequence[tuple[str, str]], key: str) -> str:
     )
     blocks = "".join(f'<div class="tabbed-block">{_pre(text)}</div>' for _, text in panels)
     return (
-        f'<div class="tabbed-set tabbed-alternate" data-tabs="{key}:{len(panels)}">{inputs}'
-        f'<div class="tabbed-labels">{labels}</div><div class="tabbed-content">{blocks}</div></div>'
+        f'<div class="tabbed-set tabbed-alternate no-copy" data-tabs="{key}:{len(panels)}">'
+        f'{inputs}<div class="tabbed-labels">{labels}</div>'
+        f'<div class="tabbed-content">{blocks}</div></div>'
     )
+
+
+def step_anchor(step: Step) -> str:
+    """The HTML id of a step's result on its page (the report links to it): its ``id=``
+    when it has one, else its line."""
+    return f"step-{step.options.id}" if step.options.id else f"step-{step.line}"
 
 
 def render_step(outcome: Outcome, clean: Sanitizer, page_uri: str) -> tuple[str, str]:
@@ -196,41 +212,50 @@ def render_step(outcome: Outcome, clean: Sanitizer, page_uri: str) -> tuple[str,
     tabs, checks and explanation are HTML, every text escaped, that the plugin puts in
     place of a marker after the Markdown pass (it needs none, and skipping it keeps the
     plugin's overhead small).
+
+    What a reader sees first is what the step really printed: the **Captured** tab is the
+    open one, next to the verdict; **Promised** and, for a step that failed, the
+    explanation with its diff are one click away. A step that printed nothing and
+    promised nothing is one line: its verdict and "no output".
     """
     step, record, status = outcome.step, outcome.record, outcome.status
     if step.options.hidden:
         return "", ""
     location = f"{page_uri}:{step.line}"
     command = clean(step.command, origin="page", location=location, what="command")
-    parts = [badge(outcome, clean, location).rstrip("\n")]
-    if status == "skipped" and step.expected is not None:  # what it would print
+    promised = None
+    if step.expected is not None:
         promised = clean(step.expected, origin="page", location=location, what="promise")
+    captured = None
+    if record is not None and status != "skipped":
+        captured = clean(
+            record.captured, origin="transcript", location=location, what="captured output"
+        )
+    silent = captured is not None and not captured.strip() and not (promised or "").strip()
+    parts = [badge(outcome, clean, location, silent=silent).rstrip("\n")]
+    if status == "skipped" and promised is not None:  # what it would print
         parts.append(tabs([("Promised", promised)], f"dojo{step.index}"))
     if status != "skipped":
         panels: list[tuple[str, str]] = []
-        if step.expected is not None:
-            promised = clean(step.expected, origin="page", location=location, what="promise")
-            panels.append(("Promised", promised))
-        if record is not None:
-            captured = clean(
-                record.captured, origin="transcript", location=location, what="captured output"
-            )
+        if captured is not None and not silent:
             panels.append(("Captured", captured if captured.strip() else "(no output)"))
-        if panels:
-            parts.append(tabs(panels, f"dojo{step.index}"))
-        parts.append(_checks(outcome).rstrip("\n"))
-        details = _DETAILS.get(status)
-        if details and record is not None and record.explanation.strip():
+        if promised is not None and not silent:
+            panels.append(("Promised", promised))
+        why = _WHY.get(status)
+        if why and record is not None and record.explanation.strip():
             explanation = clean(
                 record.explanation, origin="transcript", location=location, what="explanation"
             )
-            kind, title = details
-            parts.append(
-                f'<details class="{kind}"><summary>{_attr(title)}</summary>'
-                f"{_pre(explanation)}</details>"
-            )
+            panels.append((why, explanation))
+        if panels:
+            parts.append(tabs(panels, f"dojo{step.index}"))
+        parts.append(_checks(outcome).rstrip("\n"))
     result = "".join(parts)
-    return fence(command, "sh", step.indent), f'<div class="dojo-result">{result}</div>'
+    anchor = _attr(step_anchor(step))
+    return (
+        fence(command, "sh", step.indent),
+        f'<div class="dojo-result dojo-result--{status}" id="{anchor}">{result}</div>',
+    )
 
 
 def plain_step(step: Step) -> str:

@@ -35,7 +35,9 @@ def text_of(fragment: str) -> str:
 
 def tab_sets(content: str) -> list[str]:
     return re.findall(
-        r'<div class="tabbed-set tabbed-alternate".*?</div>\s*</div>\s*</div>', content, re.DOTALL
+        r'<div class="tabbed-set tabbed-alternate[^"]*".*?</div>\s*</div>\s*</div>',
+        content,
+        re.DOTALL,
     )
 
 
@@ -50,17 +52,21 @@ def set_plugin_options(config_file: Path, **options: str) -> None:
 # --- what each step shows ------------------------------------------------------------------
 
 
-def test_tabs_hold_promised_and_captured_output(built_site: Path) -> None:
+def test_tabs_hold_captured_then_promised_output(built_site: Path) -> None:
+    """What the step printed is the open tab (first, checked); the promise is one click away."""
     content = article(read(built_site, "swarm.html"))
     sets = tab_sets(content)
     web = next(s for s in sets if "CAPTURED-WEB-OUTPUT" in s)
     labels = re.findall(r"<label[^>]*>([^<]+)</label>", web)
-    assert labels == ["Promised", "Captured"]
+    assert labels == ["Captured", "Promised"]
+    assert re.search(r'<input checked="checked" id="[^"]+_1"', web)
     blocks = re.findall(
         r'<div class="tabbed-block">(.*?)</div>\s*(?=<div class="tabbed|</div>)', web, re.DOTALL
     )
-    assert "PROMISED-WEB-OUTPUT" in text_of(blocks[0])
-    assert "CAPTURED-WEB-OUTPUT" in text_of(blocks[1])
+    assert "CAPTURED-WEB-OUTPUT" in text_of(blocks[0])
+    assert "PROMISED-WEB-OUTPUT" in text_of(blocks[1])
+    # outputs have no copy button of their own (one Tab stop less, no text covered)
+    assert all("no-copy" in s.split(">", 1)[0] for s in sets)
 
 
 def test_captured_output_is_escaped(built_site: Path) -> None:
@@ -86,15 +92,17 @@ def test_verdict_badges(built_site: Path) -> None:
     assert "skipped: needs a second real machine" in badges
 
 
-def test_failed_step_explains_itself_in_a_collapsed_block(built_site: Path) -> None:
+def test_failed_step_explains_itself_one_click_away(built_site: Path) -> None:
+    """Captured (open), Promised, then the explanation with its diff: not shown until asked."""
     content = article(read(built_site, "swarm.html"))
-    details = re.search(r'<details class="failure">(.*?)</details>', content, re.DOTALL)
-    assert details, "no collapsed explanation"
-    assert '<details class="failure" open' not in content
-    assert "Why it failed" in details.group(1)
-    explanation = text_of(details.group(1))
+    node_ls = next(s for s in tab_sets(content) if "CAPTURED-NODE-LS" in s)
+    labels = re.findall(r"<label[^>]*>([^<]+)</label>", node_ls)
+    assert labels == ["Captured", "Promised", "Why it failed"]
+    assert re.findall(r"<input( checked)?", node_ls) == [" checked", "", ""]
+    explanation = text_of(node_ls.split("Why it failed", 1)[1])
     assert "promised `Leader`, captured <Reachable>" in explanation
     assert "{{ diff }}" in explanation
+    assert "<details" not in content
 
 
 def test_skipped_step_shows_reason_and_no_tabs(built_site: Path) -> None:
@@ -108,7 +116,7 @@ def test_skipped_step_shows_reason_and_no_tabs(built_site: Path) -> None:
 def test_step_without_promise_shows_only_captured(built_site: Path) -> None:
     content = article(read(built_site, "swarm.html"))
     sleep = next(s for s in tab_sets(content) if "CAPTURED-SLEEP" in s)
-    assert re.findall(r"<label[^>]*>([^<]+)</label>", sleep) == ["Captured"]
+    assert re.findall(r"<label[^>]*>([^<]+)</label>", sleep) == ["Captured", "Why it timed out"]
 
 
 def test_semantic_checks_are_listed_with_their_verdict(built_site: Path) -> None:
@@ -161,7 +169,7 @@ def test_page_header_names_the_run(built_site: Path) -> None:
     header = re.search(r'<p class="dojo-provenance">(.*?)</p>', content, re.DOTALL)
     assert header
     text = text_of(header.group(1))
-    assert text.startswith("5 of 8 steps verified")
+    assert text.startswith("6 of 9 steps verified")
     assert "1 setup step not shown" in text  # the sample's first step runs unseen
     assert "Docker engine 20.10.24+dfsg1, client 28.2.2" in text
     assert "driver embedded (Docker-in-Docker)" in text
@@ -186,19 +194,54 @@ def test_report_page_lists_runs(built_site: Path) -> None:
     content = article(read(built_site, "report.html"))
     text = text_of(content)
     assert "Verification report" in text
-    rows = re.findall(r"<tr>(.*?)</tr>", content, re.DOTALL)
+    runs = content[content.index("Recorded runs") :]
+    rows = re.findall(r"<tr>(.*?)</tr>", runs, re.DOTALL)
     cells = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in rows[1:]]
     assert cells == [
-        ["2026-11-25 23:48 UTC", "20.10.24+dfsg1", "28.2.2", "embedded (Docker-in-Docker)",
-         "5", "2", "1", "1 min 23 s"],
-        ["2026-11-20 10:00 UTC", "20.10.5+dfsg1", "28.2.2", "embedded (Docker-in-Docker)",
-         "5", "2", "1", "1 min 23 s"],
-    ]  # fmt: skip
+        ["2026-11-25 23:48 UTC", "20.10.24+dfsg1", "6", "2", "1", "1 min 23 s"],
+        ["2026-11-20 10:00 UTC", "20.10.5+dfsg1", "6", "2", "1", "1 min 23 s"],
+    ]
     assert "unrecorded.md" in text and "Not verified: no recorded run." in text
-    # failures stand out; the table scrolls inside the theme's table wrapper on narrow screens
+    # failures stand out; the tables scroll inside the theme's table wrapper on narrow screens
     assert re.findall(r'<td class="dojo-report-failed">(\d+)</td>', content) == ["2", "2"]
     assert '<div class="md-typeset__table"><table class="dojo-report">' in content
     assert 'href="swarm.html"' in content
+
+
+def test_report_summary_names_pages_steps_verdicts_and_engines(built_site: Path) -> None:
+    summary = re.search(r'<p class="dojo-summary">(.*?)</p>', read(built_site, "report.html"))
+    assert summary
+    text = html.unescape(summary.group(1))
+    assert text.startswith("2 page(s) · 10 step(s) · ")
+    assert "6 passed, 1 failed, 1 timed out, 1 skipped, 1 not verified" in text
+    assert "1 page(s) never verified" in text
+    assert "Docker engine 20.10.24+dfsg1, 20.10.5+dfsg1" in text
+    assert "client 28.2.2" in text and "latest run 2026-11-25 23:48 UTC" in text
+
+
+def test_report_table_page_by_engine(built_site: Path) -> None:
+    content = article(read(built_site, "report.html"))
+    table = content[content.index("By page and Docker engine") : content.index("Steps to look at")]
+    heads = re.findall(r"<th>(.*?)</th>", table)
+    assert heads == ["Page", "Engine 20.10.24+dfsg1", "Engine 20.10.5+dfsg1"]
+    rows = [text_of(r) for r in re.findall(r"<tr>(.*?)</tr>", table, re.DOTALL)[1:]]
+    assert rows == [
+        "A swarm, sampled2 failed · 6/9 passed2 failed · 6/9 passed",
+        "Never recorded——",
+    ]
+
+
+def test_report_links_every_step_to_look_at(built_site: Path) -> None:
+    content = article(read(built_site, "report.html"))
+    steps = re.search(r'<ul class="dojo-attention">(.*?)</ul>', content, re.DOTALL)
+    assert steps
+    links = re.findall(r'href="([^"]+)"', steps.group(1))
+    assert links == ["swarm.html#step-32", "swarm.html#step-43", "unrecorded.html#step-3"]
+    swarm = read(built_site, "swarm.html")
+    for link in links[:2]:  # every anchor exists on its page
+        assert f'id="{link.split("#")[1]}"' in swarm
+    assert 'id="step-3"' in read(built_site, "unrecorded.html")
+    assert "timed out" in text_of(steps.group(1)) and "<code>sleep 10</code>" in steps.group(1)
 
 
 def test_stylesheet_is_local_and_linked(built_site: Path) -> None:
@@ -313,7 +356,7 @@ def test_edited_step_is_stale(
         site = build_site(sample, tmp_path / "site")
     content = article(read(site, "swarm.html"))
     assert "not verified since the step was edited" in text_of(content)
-    assert "5 of 8 steps verified (1 edited since the run, 1 skipped" in text_of(content)
+    assert "6 of 9 steps verified (1 edited since the run, 1 skipped" in text_of(content)
     assert any("step edited since its latest run" in r.getMessage() for r in caplog.records)
     # an edit of the promise only is matched by command text: also stale
     page.write_text(page.read_text().replace("\nweb\n```", "\nweb\napi\n```"))
@@ -395,3 +438,13 @@ def test_transcript_file_is_json_on_disk(built_site: Path) -> None:
     (copy / "docs" / "swarm.md").write_text((SAMPLE / "docs" / "swarm.md").read_text())
     write_transcripts(copy)
     assert (copy / "transcripts" / "swarm.md.json").read_text() == committed
+
+
+def test_step_that_printed_nothing_is_one_line(built_site: Path) -> None:
+    """No tab strip, no "(no output)" block with its own copy button: the verdict says it."""
+    content = article(read(built_site, "swarm.html"))
+    start = content.index("SILENT_STEP")
+    result = re.search(r'<div class="dojo-result[^>]*>(.*?)</div>', content[start:], re.DOTALL)
+    assert result
+    assert "tabbed" not in result.group(1) and "<pre" not in result.group(1)
+    assert text_of(result.group(1)).strip() == "passed 0.5 s · no output"
