@@ -31,9 +31,27 @@ def parse(text: str) -> Any | None:
     if not stripped or stripped[0] not in "[{":
         return None
     try:
-        return json.loads(stripped)
-    except ValueError:
+        document = json.loads(stripped)
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply for the decoder
         return None
+    return document if _depth(document) <= MAX_DEPTH else None
+
+
+MAX_DEPTH = 200
+"""Deeper documents are compared as text: the comparison recurses once per level."""
+
+
+def _depth(document: Any) -> int:
+    """How deeply ``document`` nests (without recursion)."""
+    deepest = 0
+    pending = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, (dict, list)):
+            deepest = max(deepest, depth)
+            items = value.values() if isinstance(value, dict) else value
+            pending.extend((item, depth + 1) for item in items)
+    return deepest
 
 
 def match_json(promised: Any, captured: Any, versions: bool) -> tuple[State | None, str]:

@@ -282,6 +282,8 @@ def parse_text(text: str, path: Path | str) -> Page:
         meta, body_offset = split_front_matter(text)
     except (yaml.YAMLError, ValueError) as error:
         raise _front_matter_error(path, error) from None
+    except RecursionError:
+        raise PageError(path, 1, "malformed front matter: nested too deeply") from None
     requires = _requires(meta, path)
     page_prompts = _page_prompts(meta, path)
     page_machine = _page_machine(meta, path)

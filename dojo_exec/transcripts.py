@@ -267,6 +267,8 @@ def loads(text: str, *, source: str = "<transcript>") -> Transcript:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise TranscriptError(f"{source}:{error.lineno}: malformed JSON: {error.msg}") from None
+    except RecursionError:
+        raise TranscriptError(f"{source}: malformed JSON: nested too deeply") from None
     if not isinstance(data, dict) or "format" not in data:
         raise TranscriptError(f"{source}: not a dojo transcript (no format)")
     version = data["format"]

@@ -151,6 +151,8 @@ CASES = [
     # -- front matter and prerequisites ---------------------------------------------------------
     Case("malformed front matter", {"docs/page.md": "---\ntitle: x\nrequires: [a\n---\n" + OK_PAGE},
          r"malformed front matter: while parsing a flow sequence: expected ',' or '\]'", where="page.md:3"),
+    Case("front matter nested too deeply", {"docs/page.md": "---\ntitle: " + "[" * 20_000 + "\n---\n" + OK_PAGE},
+         r"malformed front matter: nested too deeply", where="page.md:1"),
     Case("front matter machine not a name", {"docs/page.md": "---\nmachine: 5\n---\n" + OK_PAGE},
          r"front matter 'machine' must be a machine name \(got 5\)", where="page.md:2"),
     Case("front matter prompts not text", {"docs/page.md": "---\nprompts: {a: 1}\n---\n" + OK_PAGE},
@@ -191,6 +193,8 @@ CASES = [
     Case("transcript is corrupt JSON", transcript('{\n  "format": 1,\n  not json'),
          r"malformed JSON: Expecting property name", where="transcripts/page.md.json:3",
          entries=TRANSCRIPT_ENTRIES),
+    Case("transcript nested too deeply", transcript("[" * 100_000 + "]" * 100_000),
+         r"malformed JSON: nested too deeply", where="transcripts/page.md.json", entries=TRANSCRIPT_ENTRIES),
     Case("transcript from a future format", transcript('{"format": 2, "page": "page.md", "runs": []}'),
          r"transcript format 2 is newer than this dojo_exec reads \(1\): upgrade dojo_exec",
          where="transcripts/page.md.json", entries=TRANSCRIPT_ENTRIES),
