@@ -55,3 +55,19 @@ def test_a_given_mode_is_the_file_s_from_its_first_byte(tmp_path: Path) -> None:
     assert (key.read_bytes(), mode_of(key)) == (b"secret", 0o600)
     write_atomically(tmp_path / "run", "#!/bin/sh\n", mode=0o755)
     assert mode_of(tmp_path / "run") == 0o755
+
+
+def test_no_module_writes_a_file_its_own_atomic_way() -> None:
+    """Temporary files and renames are writing.py's: the decision is in one place."""
+    import dojo_exec
+
+    package = Path(dojo_exec.__file__).parent
+    own_ways = ("os.replace(", "os.rename(", "mkstemp(", "NamedTemporaryFile(", '.tmp"')
+    offenders = [
+        f"{path.relative_to(package)}:{number}"
+        for path in package.rglob("*.py")
+        if path.name != "writing.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if any(way in line for way in own_ways)
+    ]
+    assert offenders == []
