@@ -515,6 +515,7 @@ class PageSession:
         swarm = "docker node ls 2>&1"
         for service in services:
             swarm += f"; echo; docker service ps --no-trunc {service} 2>&1"
+        swarm += "; echo; docker-machine ls 2>&1"  # a machine gone or stopped (Error, Stopped)
         script = (
             f'if [ "${{DOCKER_HOST:-}}" = "{NO_MACHINE_CHOSEN}" ]; then '
             "echo '(the client points at no machine yet; docker-machine ls:)'; "
