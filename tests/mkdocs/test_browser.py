@@ -1,4 +1,9 @@
-"""The built sample site in Chromium: tabs work, nothing is fetched from outside."""
+"""The built sample site in Chromium: tabs work, nothing is fetched from outside.
+
+This module holds the browser fixtures the other browser tests import: ``server`` (a site
+over HTTP on 127.0.0.1), ``project_site`` (the dojo's own site built from its transcripts)
+and ``chromium`` (Debian's Chromium through Playwright).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,13 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -40,10 +49,50 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+@pytest.fixture(scope="module")
+def project_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's own site (mkdocs.yml, docs, committed transcripts) built with MkDocs' API."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    out = tmp_path_factory.mktemp("project-site")
+    config = load_config(str(Path(__file__).parents[2] / "mkdocs.yml"), site_dir=str(out))
+    config.plugins.on_startup(command="build", dirty=False)
+    try:
+        build(config)
+    finally:
+        config.plugins.on_shutdown()
+    return out
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless, started once per module."""
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 @pytest.fixture
 def server(built_site: Path) -> Iterator[str]:
     """The built site over HTTP on 127.0.0.1, a random port, in a thread."""
-    handler = functools.partial(_QuietHandler, directory=str(built_site))
+    yield from _serve(built_site)
+
+
+@pytest.fixture(scope="module")
+def project_server(project_site: Path) -> Iterator[str]:
+    """The project's own site over HTTP on 127.0.0.1."""
+    yield from _serve(project_site)
+
+
+def _serve(directory: Path) -> Iterator[str]:
+    handler = functools.partial(_QuietHandler, directory=str(directory))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
