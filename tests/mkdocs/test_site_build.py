@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from mkdocs.exceptions import Abort
 from sample_site import build_site
+from test_browser import project_site  # noqa: F401  (fixture)
 
 from dojo_exec.transcripts import transcript_path
 
@@ -448,3 +449,22 @@ def test_step_that_printed_nothing_is_one_line(built_site: Path) -> None:
     assert result
     assert "tabbed" not in result.group(1) and "<pre" not in result.group(1)
     assert text_of(result.group(1)).strip() == "passed 0.5 s · no output"
+
+
+def test_the_dojo_tells_a_reader_how_to_run_it(project_site: Path) -> None:  # noqa: F811
+    """The index names three ways to get the machines; bare URLs are links; no bullet is
+    swallowed by the one before it; material's site features are on."""
+    index = read(project_site, "index.html")
+    content = article(index)
+    text = text_of(content)
+    for way in ("Embedded machines (this project)", "docker-machine with VMs", "in a browser"):
+        assert way in text
+    assert "nox -s verify-docs" in text and "alias docker-machine=dojo-machine" in text
+    assert "# (1)!</span>" in index  # a command's flags explained in numbered notes (JS)
+    assert "either way. -" not in text and "\n- " not in text
+    steps = article(read(project_site, "next-steps.html"))
+    assert '<a href="https://docs.docker.com/engine/swarm/ingress/">' in steps
+    assert '<html lang="en"' in index
+    for feature in ("md-footer__link--next", 'data-md-component="top"', "__palette_"):
+        assert feature in index, feature
+    assert "unpkg.com" not in index and "iframe-worker-shim.js" in index
