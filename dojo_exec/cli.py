@@ -240,9 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=f"{name} pages (pytest arguments after --)")
         sub.add_argument("pages", nargs="*")
         sub.add_argument("--transcripts", default="transcripts")
-        sub.add_argument(
-            "--docs-root", default=DEFAULT_DOCS_ROOT, help="pages are named relative to it"
-        )
+        sub.add_argument("--docs-root", default=DEFAULT_DOCS_ROOT, help=DOCS_ROOT_HELP)
         sub.set_defaults(run=run, pytest_args=[])
     shown = commands.add_parser("report", help="pages against their latest recorded runs")
     shown.add_argument("pages", nargs="*", help="pages or folders (default: docs)")

@@ -117,10 +117,6 @@ def _continuation(lines: list[SourceLine], index: int, parts: list[str], prompts
     return index
 
 
-def _without_continuation_prompt(line: str) -> str:
-    return _CONTINUATION.sub("", line, count=1)
-
-
 def _open_backslash(command: str) -> bool:
     last = command.rsplit("\n", 1)[-1]
     return (len(last) - len(last.rstrip("\\"))) % 2 == 1
