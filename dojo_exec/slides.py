@@ -31,7 +31,6 @@ import html
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -43,9 +42,11 @@ from pathlib import Path, PurePosixPath
 import markdown
 import yaml
 
+from dojo_exec import spawn
+from dojo_exec.display import format_date
 from dojo_exec.freshness import Status, match_records
 from dojo_exec.locations import display_path
-from dojo_exec.mkdocs.render import BADGE_TEXT, format_date
+from dojo_exec.mkdocs.render import BADGE_TEXT
 from dojo_exec.page import Page, PageError, Step, parse_page, split_front_matter
 from dojo_exec.transcripts import (
     RunRecord,
@@ -55,6 +56,7 @@ from dojo_exec.transcripts import (
     load_transcript,
     redact,
 )
+from dojo_exec.verdicts import FINE
 
 REVEAL_VERSION = "6.0.2"
 REVEAL_INTEGRITY = (  # ``npm view reveal.js@6.0.2 dist.integrity``
@@ -129,7 +131,7 @@ class Shown:
 
     @property
     def flagged(self) -> bool:
-        return self.status not in ("passed", "skipped")
+        return self.status not in FINE
 
 
 @dataclass
@@ -451,7 +453,7 @@ def _reveal_tarball(folder: Path) -> Path:
             "to its tarball)"
         )
     spec = f"reveal.js@{REVEAL_VERSION}"
-    done = subprocess.run(
+    done = spawn.run(
         [npm, "pack", spec, "--pack-destination", str(folder), "--silent"],
         capture_output=True,
         text=True,
