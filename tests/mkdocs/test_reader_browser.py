@@ -28,7 +28,19 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 SHOTS = ARTIFACTS / "site"
-PAGES = ["index", "setup", "swarm", "service", "rolling-update", "stack", "next-steps", "report"]
+PAGES = [
+    "index",
+    "setup",
+    "swarm",
+    "service",
+    "rolling-update",
+    "stack",
+    "routing-mesh",
+    "scheduling",
+    "managers",
+    "next-steps",
+    "report",
+]
 STEP_PAGES = PAGES[1:-1]
 VIEWPORTS = {"desktop": (1280, 900), "phone": (390, 844)}
 AA = 4.5
