@@ -1,4 +1,4 @@
-"""Tasks: tests, lint, verify-docs, update-docs, docs, slides, serve, bench.
+"""Tasks: tests, lint, verify-docs, update-docs, matrix, docs, slides, serve, bench.
 
 Every session installs the project into its own virtualenv, so a fresh machine needs
 only Python, nox and (for the Docker sessions) a running Docker engine.
@@ -35,14 +35,18 @@ def _prepare(session: nox.Session) -> None:
 
 
 @contextlib.contextmanager
-def _machines(session: nox.Session) -> Iterator[None]:
+def _machines(session: nox.Session, engine: str | None = None) -> Iterator[None]:
     """Images are kept between runs; every container, network and volume is removed after.
 
     ``DOJO_RUN`` labels what this session creates, so that its leak check and its clean-up
     concern only its own machines: another session running meanwhile keeps its swarms.
+    ``engine``: the node image's Docker engine (``--engine`` of ``dojo-exec prepare``).
     """
     session.env["DOJO_RUN"] = f"nox-{session.name}-{uuid.uuid4().hex[:8]}"
-    _prepare(session)
+    if engine:
+        session.run("dojo-exec", "prepare", "--engine", engine)
+    else:
+        _prepare(session)
     try:
         yield
     finally:
@@ -108,10 +112,35 @@ def lint(session: nox.Session) -> None:
     session.run("mypy", "dojo_exec")
 
 
+ENGINES = ("20.10", "26")
+"""The Docker engines ``nox -s matrix`` verifies the pages on (``--engine`` values)."""
+
+
+def _page_args(posargs: list[str]) -> tuple[list[str], str | None]:
+    """The session's arguments for pytest, and the engine chosen: ``--changed`` is
+    ``--dojo-changed``, ``--engine V`` (or ``--engine=V``) is ``--dojo-engine V``."""
+    args: list[str] = []
+    engine = None
+    rest = iter(posargs)
+    for arg in rest:
+        if arg == "--changed":
+            args.append("--dojo-changed")
+        elif arg == "--engine":
+            engine = next(rest, None)
+        elif arg.startswith("--engine="):
+            engine = arg.partition("=")[2]
+        else:
+            args.append(arg)
+    if engine:
+        args += ["--dojo-engine", engine]
+    return args, engine
+
+
 def _run_pages(session: nox.Session, *extra: str) -> None:
     _install(session, "test")
-    with _machines(session):
-        _pytest_pages(session, *extra)
+    args, engine = _page_args(session.posargs)
+    with _machines(session, engine):
+        _pytest_pages(session, *extra, *args)
 
 
 def _pytest_pages(session: nox.Session, *extra: str) -> None:
@@ -129,7 +158,6 @@ def _pytest_pages(session: nox.Session, *extra: str) -> None:
         "--timeout",
         "1200",
         *extra,
-        *session.posargs,
     )
     session.run("dojo-exec", "leaks", "--fail")
 
@@ -140,8 +168,23 @@ def verify_docs(session: nox.Session) -> None:
 
     The site build includes the deck (``site/slides/``): a step a slide names that is gone
     fails it, a step shown that failed or is stale fails ``--strict``.
+    ``-- --engine 26``: on that Docker engine (default 20.10); ``-- --changed``: only the pages
+    whose steps, or whose prerequisites' steps, changed since their recorded run on it.
     """
     _run_pages(session)
+    session.run("mkdocs", "build", "--strict")
+
+
+@nox.session
+def matrix(session: nox.Session) -> None:
+    """Verify the pages on every engine of :data:`ENGINES`, one after the other (each engine's
+    pages in parallel; a page's transcript keeps the latest run of each engine), then build
+    the site.  ``-- --changed``: on each engine, only what changed since its recorded runs."""
+    _install(session, "test")
+    args, _ = _page_args(session.posargs)
+    for engine in ENGINES:
+        with _machines(session, engine):
+            _pytest_pages(session, *args, "--dojo-engine", engine)
     session.run("mkdocs", "build", "--strict")
 
 

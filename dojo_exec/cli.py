@@ -1,7 +1,9 @@
 """``dojo-exec``: prepare images, run or update pages, find and remove leftovers.
 
-dojo-exec prepare             build what is missing (node image, stand-in images)
-dojo-exec verify [PAGES] [-- PYTEST ARGS]    run pages (default docs/), record transcripts
+dojo-exec prepare [--engine V]  build what is missing (node image, stand-in images)
+dojo-exec verify [PAGES] [--changed] [--engine V] [-- PYTEST ARGS]
+                              run pages (default docs/), record transcripts; --changed: only
+                              the pages changed since their recorded runs on that engine
 dojo-exec update [PAGES]      run pages and rewrite drifted promises
 dojo-exec report [PAGES]      each page against its latest recorded run (stale, failed, missing)
 dojo-exec leaks [--fail]      list Docker objects left by embedded machines ($DOJO_RUN's only)
@@ -42,13 +44,14 @@ def _client() -> docker.DockerClient:
     return client
 
 
-def prepare(_: argparse.Namespace) -> int:
+def prepare(args: argparse.Namespace) -> int:
     """Build the node image and the stand-in images when missing (or stale)."""
     from dojo_exec.machines.internet import ensure_internet_image
     from dojo_exec.machines.node_image import DEFAULT_SUITE, ensure_node_image
     from dojo_exec.machines.offline import use_stand_ins
     from dojo_exec.machines.stand_ins import ensure_stand_ins
 
+    _choose_engine(args)
     client = _client()
     suite = os.environ.get("DOJO_NODE_SUITE", DEFAULT_SUITE)
     with err.status(f"node image ({suite})…"):
@@ -127,8 +130,34 @@ def down(args: argparse.Namespace) -> int:
     return 0
 
 
+ENGINE_HELP = (
+    "the machines' Docker engine: a version or its start (20.10, 26) or a Debian suite "
+    "(bookworm, trixie); default: $DOJO_NODE_SUITE, else bookworm (20.10)"
+)
+
+
+def _choose_engine(args: argparse.Namespace) -> None:
+    """``--engine V``: the node image suite of that engine, for this process and its children."""
+    from dojo_exec.machines.node_image import suite_for
+
+    engine = getattr(args, "engine", None)
+    if engine is None:
+        return
+    try:
+        os.environ["DOJO_NODE_SUITE"] = suite_for(engine)
+    except ValueError as error:
+        err.print(f"[red]dojo-exec: {error}[/red]")
+        raise SystemExit(2) from None
+
+
 def _pytest(args: argparse.Namespace, *options: str) -> int:
     import pytest
+
+    _choose_engine(args)
+    if args.changed:
+        options = (*options, "--dojo-changed")
+    if args.engine is not None:
+        options = (*options, "--dojo-engine", args.engine)
 
     extra = list(args.pytest_args)
     docs_root = args.docs_root
@@ -235,12 +264,21 @@ def report(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dojo-exec", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("prepare", help="build node and stand-in images").set_defaults(run=prepare)
+    preparing = commands.add_parser("prepare", help="build node and stand-in images")
+    preparing.add_argument("--engine", metavar="V", help=ENGINE_HELP)
+    preparing.set_defaults(run=prepare)
     for name, run in (("verify", verify), ("update", update)):
         sub = commands.add_parser(name, help=f"{name} pages (pytest arguments after --)")
         sub.add_argument("pages", nargs="*")
         sub.add_argument("--transcripts", default="transcripts")
         sub.add_argument("--docs-root", default=DEFAULT_DOCS_ROOT, help=DOCS_ROOT_HELP)
+        sub.add_argument(
+            "--changed",
+            action="store_true",
+            help="only the pages whose steps, or whose prerequisites' steps, changed since "
+            "their latest run recorded on this engine",
+        )
+        sub.add_argument("--engine", metavar="V", help=ENGINE_HELP)
         sub.set_defaults(run=run, pytest_args=[])
     shown = commands.add_parser("report", help="pages against their latest recorded runs")
     shown.add_argument("pages", nargs="*", help="pages or folders (default: docs)")

@@ -9,6 +9,11 @@ Options::
                                :func:`infer_docs_root`)
     --dojo-collect             collect every ``.md`` file as a page, no conftest needed
                                (files a conftest's Sybil already collects are left to it)
+    --dojo-engine V            embedded machines on Docker engine V (20.10, 26, or a suite:
+                               bookworm, trixie); sets ``$DOJO_NODE_SUITE``
+    --dojo-changed             run only the pages whose steps, or whose prerequisites' steps,
+                               changed since their latest run recorded (in --dojo-transcripts)
+                               on this engine and driver (:func:`dojo_exec.freshness.changed_pages`)
 
 pytest loads this plugin in every session of an environment that has dojo_exec installed:
 the engine (update, Sybil, chains, the page parser) is imported inside the hooks that need it.
@@ -29,6 +34,7 @@ from dojo_exec.cluster import EMBEDDED
 from dojo_exec.verdicts import count_failed
 
 if TYPE_CHECKING:  # the engine is imported only when pages are collected
+    from dojo_exec.freshness import Target
     from dojo_exec.runner import StepOutcome
     from dojo_exec.update import PendingUpdates
 
@@ -45,6 +51,8 @@ class DojoSettings:
     docs_root: Path | None = None
     cluster_base: Path | None = None
     docs_root_note: str | None = None  # a line for the summary when the root was guessed
+    changed: bool = False  # --dojo-changed: only the pages changed since their recorded runs
+    selection: list[str] | None = None  # with --dojo-changed: the lines saying what runs, why
     outcomes: list[StepOutcome] = field(default_factory=list)
 
     def observe(self, outcome: StepOutcome) -> None:
@@ -71,15 +79,41 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="collect .md files as pages without a conftest (dojo-exec verify/update set it)",
     )
+    group.addoption(
+        "--dojo-engine",
+        default=None,
+        metavar="V",
+        help="embedded machines' Docker engine: a version or its start (20.10, 26) or a Debian "
+        "suite (bookworm, trixie); default: $DOJO_NODE_SUITE, else bookworm",
+    )
+    group.addoption(
+        "--dojo-changed",
+        action="store_true",
+        help="run only the pages whose steps, or whose prerequisites' steps, changed since "
+        "their latest run recorded on this engine and driver (needs --dojo-transcripts)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    engine = config.getoption("dojo_engine")
+    if engine is not None:
+        from dojo_exec.machines.node_image import suite_for
+
+        try:
+            os.environ["DOJO_NODE_SUITE"] = suite_for(engine)  # machines read it when made
+        except ValueError as error:
+            raise pytest.UsageError(f"--dojo-engine: {error}") from None
     config.stash[_SETTINGS] = DojoSettings(
         driver=config.getoption("dojo_driver"),
         updates=_pending_updates() if config.getoption("dojo_update") else None,
         transcripts=_path(config, config.getoption("dojo_transcripts")),
         docs_root=_path(config, config.getoption("dojo_docs_root")),
+        changed=config.getoption("dojo_changed"),
     )
+    if config.getoption("dojo_changed") and config.getoption("dojo_transcripts") is None:
+        raise pytest.UsageError(
+            "--dojo-changed needs --dojo-transcripts DIR: the recorded runs it compares with"
+        )
     config.stash[_STARTED] = time.monotonic()
     config.pluginmanager.register(DojoReporter(config), "dojo_exec_reporter")
 
@@ -161,19 +195,75 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
     return [own] if own is not None else collected
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Pages in chain order, so that a page continues the swarm of the page it requires."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Pages in chain order, so that a page continues the swarm of the page it requires;
+    with ``--dojo-changed``, only the pages changed since their recorded runs."""
     from dojo_exec.chains import HANDOVER, order_by_chain
 
+    if config.stash[_SETTINGS].changed:
+        select_changed(config, items)
     items[:] = order_by_chain(items, _page_of)
     HANDOVER.want({path for path in map(_page_of, items) if path is not None})
 
 
-def pytest_sessionfinish() -> None:
-    """Remove the swarm kept for a page that did not come (deselected, failed collection)."""
+def run_target(driver: str) -> Target:
+    """The engine and driver a run's pages will run on, known without running anything:
+    the node image's engine (``$DOJO_NODE_SUITE``) for embedded machines, any engine else."""
+    from dojo_exec.freshness import Target
+
+    if driver == EMBEDDED:
+        from dojo_exec.machines.node_image import suite_engine
+
+        return Target(suite_engine(), driver)
+    return Target(None, driver)
+
+
+NOTHING_CHANGED = "nothing changed since the recorded runs: 0 pages to run"
+
+
+def describe_selection(why: dict[str, str | None], target: Target) -> list[str]:
+    """What ``--dojo-changed`` runs and why, as lines (page name → reason, None: unchanged)."""
+    changed = {name: reason for name, reason in why.items() if reason is not None}
+    if not changed:
+        return [NOTHING_CHANGED]
+    lines = [f"changed since the recorded runs on {target}: {len(changed)} of {len(why)} page(s)"]
+    return lines + [f"  {name}: {reason}" for name, reason in changed.items()]
+
+
+def select_changed(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the items of the pages that need not run again (``--dojo-changed``)."""
+    from dojo_exec.freshness import changed_pages
+    from dojo_exec.transcripts import page_key
+
+    settings = config.stash[_SETTINGS]
+    choose_docs_root(config, items)
+    assert settings.transcripts is not None  # pytest_configure refused it
+    pages = list(dict.fromkeys(path for path in map(_page_of, items) if path is not None))
+    target = run_target(settings.driver)
+    why = changed_pages(pages, settings.transcripts, settings.docs_root, target)
+    unchanged = {path for path, reason in why.items() if reason is None}
+    kept = [item for item in items if _page_of(item) not in unchanged]
+    dropped = [item for item in items if _page_of(item) in unchanged]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+    named = {page_key(path, settings.docs_root): reason for path, reason in why.items()}
+    settings.selection = describe_selection(named, target)
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is not None and not hasattr(config, "workerinput"):
+        for line in settings.selection:
+            terminal.write_line(line)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remove the swarm kept for a page that did not come (deselected, failed collection).
+
+    With ``--dojo-changed``, a run with nothing to run succeeds."""
     from dojo_exec.chains import HANDOVER
 
     HANDOVER.release()
+    if session.config.stash[_SETTINGS].changed and exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        session.exitstatus = pytest.ExitCode.OK
 
 
 def _page_of(item: pytest.Item) -> Path | None:
@@ -258,6 +348,11 @@ class DojoReporter:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED  # an update was not made
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int) -> None:
+        settings = self.config.stash[_SETTINGS]
+        chosen = (settings.selection or self._controller_selection()) if settings.changed else []
+        if chosen and not self.steps:
+            terminalreporter.section("dojo_exec summary")
+            terminalreporter.line(chosen[0])
         if not (self.steps or self.written or self.refused or self.interrupted):
             return
         note = self.config.stash[_SETTINGS].docs_root_note
@@ -273,6 +368,8 @@ class DojoReporter:
             f"failed: {failed}  skipped: {verdicts['skipped']}  waited/retried: {waited}  "
             f"updated: {updated}  duration: {duration:.1f}s"
         )
+        if chosen:
+            terminalreporter.line(chosen[0])
         if note is not None:
             terminalreporter.line(note)
         for line in self.written:
@@ -283,6 +380,28 @@ class DojoReporter:
             terminalreporter.line(line, red=True)
         if self.interrupted:
             terminalreporter.line("update interrupted: no page rewritten", yellow=True)
+
+    def _controller_selection(self) -> list[str]:
+        """xdist's controller collects nothing: what ``--dojo-changed`` chose, from the
+        arguments (the workers chose the same)."""
+        from dojo_exec.freshness import changed_pages
+        from dojo_exec.transcripts import page_key
+
+        settings = self.config.stash[_SETTINGS]
+        if settings.transcripts is None:
+            return []
+        cwd = Path(self.config.invocation_params.dir)
+        pages: list[Path] = []
+        for arg in self.config.args:
+            path = cwd / arg.split("::")[0]
+            pages += sorted(path.rglob("*.md")) if path.is_dir() else [path]
+        pages = [page for page in pages if page.suffix == ".md" and page.is_file()]
+        docs_root = settings.docs_root or infer_docs_root(pages, cwd, list(self.config.args))
+        target = run_target(settings.driver)
+        why = changed_pages(pages, settings.transcripts, docs_root, target)
+        return describe_selection(
+            {page_key(path, docs_root): reason for path, reason in why.items()}, target
+        )
 
 
 _WORKER_UPDATES = "dojo_exec_updates"

@@ -1,9 +1,28 @@
-"""Recorded runs: one JSON file per page, committed, newest run first, secrets redacted.
+"""Recorded runs: one JSON file per page, committed, secrets redacted.
 
 A transcript lives at ``<root>/<page path relative to the docs dir>.json``.  The file is
 written atomically (:func:`dojo_exec.writing.write_atomically`) with a stable key order and
 two-space indentation; multi-line texts (command, promise, captured output, explanation) are stored
 as lists of lines so that a changed output shows as a line diff in review.
+
+What is kept (format 2, :func:`merge_run`):
+
+- ``runs``: the latest full run per (Docker engine version, driver), each in its place (a run
+  on a new engine or driver comes first), so that every engine a page was verified on stays
+  on record however many runs another engine gets;
+- ``history``: superseded runs in short (date, engine, driver, each step's line, digest and
+  verdict), newest first, at most :data:`HISTORY`.
+
+A run whose outcome is the same as the kept run of its engine and driver (same steps, same
+verdicts, same exit statuses, same failure texts; captured outputs of passed steps may
+differ: IDs and addresses change every run) does not replace it: only the date and the
+durations (and attempts) are updated, and ``unchanged_since`` says since when the outcome
+(and the captured outputs shown) is the same.  A verify on an unchanged tree thus changes a
+few lines per page; a real change shows in full, the run it replaced kept in ``history``.
+
+Format 1 files (every run in full, newest first) still load: the newest run per engine and
+driver becomes the kept run, the others go to the history.  A file of a newer format is a
+one-line :class:`TranscriptError`.
 
 Redaction (:func:`redact`) runs on every string before it is written.  What counts as a
 secret (:data:`SECRET_PATTERNS`):
@@ -22,17 +41,23 @@ digests and IP addresses.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from dojo_exec.locations import display_path
-from dojo_exec.verdicts import FAILED, VERDICTS, Verdict
+from dojo_exec.verdicts import FAILED, FINE, VERDICTS, Verdict
 from dojo_exec.writing import write_atomically
 
-FORMAT = 1
+FORMAT = 2
+READABLE = (1, 2)
+"""Formats this version reads (it writes :data:`FORMAT`)."""
+HISTORY = 10
+"""How many superseded runs a transcript keeps in short."""
 TEXT_FIELDS = frozenset({"command", "expected", "captured", "explanation"})
 
 #: (pattern, replacement) pairs; each replacement no longer matches its pattern.
@@ -123,6 +148,21 @@ class RunRecord:
     dojo_exec: str
     steps: list[StepRecord]
     replayed: list[str] = field(default_factory=list)  # prerequisite pages replayed first
+    # the date of the first of the runs with this same outcome: the captured outputs are its own
+    unchanged_since: str | None = None
+    # prerequisite page → steps_digest() of its latest run on this engine and driver when
+    # this run was recorded: a prerequisite recorded since with other steps is a change
+    prerequisites: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """(engine version, driver): a transcript keeps the latest run of each."""
+        return (self.docker_engine, self.driver)
+
+    @property
+    def since(self) -> str:
+        """When this outcome (and these captured outputs) was first recorded."""
+        return self.unchanged_since or self.started
 
     def count(self, verdict: str) -> int:
         return sum(1 for step in self.steps if step.verdict == verdict)
@@ -154,15 +194,81 @@ class RunRecord:
 
 
 @dataclass
+class RunSummary:
+    """A superseded run, in short: when, where, and each step's line, digest and verdict."""
+
+    started: str
+    duration: float
+    docker_engine: str
+    driver: str
+    dojo_exec: str
+    steps: list[str]  # "LINE DIGEST VERDICT", one per step, in page order
+
+    @classmethod
+    def of(cls, run: RunRecord) -> RunSummary:
+        return cls(
+            started=run.started,
+            duration=run.duration,
+            docker_engine=run.docker_engine,
+            driver=run.driver,
+            dojo_exec=run.dojo_exec,
+            steps=[f"{step.line} {step.digest} {step.verdict}" for step in run.steps],
+        )
+
+    def verdicts(self) -> list[tuple[int, str, str]]:
+        """(line, digest, verdict) of each step."""
+        found = []
+        for entry in self.steps:
+            line, digest, verdict = entry.split(" ")
+            found.append((int(line), digest, verdict))
+        return found
+
+
+@dataclass
 class Transcript:
-    """All kept runs of one page, newest first."""
+    """The kept runs of one page: the latest per (engine, driver), and a short history."""
 
     page: str
     runs: list[RunRecord]
+    history: list[RunSummary] = field(default_factory=list)  # newest first
 
     @property
     def latest(self) -> RunRecord | None:
-        return self.runs[0] if self.runs else None
+        """The newest kept run (whatever its engine)."""
+        return max(self.runs, key=lambda run: run.started) if self.runs else None
+
+    def latest_on(self, engine: str | None, driver: str | None = None) -> RunRecord | None:
+        """The newest run on Docker ``engine`` (a recorded version such as ``20.10.24+dfsg1``,
+        or its prefix before ``+``: ``20.10.24``; None: any), with ``driver`` (a recorded
+        driver label, or its first word: ``embedded``) when given."""
+        found = [
+            run
+            for run in self.runs
+            if (engine is None or same_engine(run.docker_engine, engine))
+            and (driver is None or same_driver(run.driver, driver))
+        ]
+        return max(found, key=lambda run: run.started) if found else None
+
+    @property
+    def engines(self) -> list[str]:
+        """The engine versions of the kept runs, newest version first."""
+        return sorted({run.docker_engine for run in self.runs}, key=version_key, reverse=True)
+
+
+def same_engine(recorded: str, engine: str) -> bool:
+    """Whether a recorded engine version is ``engine`` (``20.10.24`` matches ``20.10.24+dfsg1``)."""
+    return recorded == engine or recorded.partition("+")[0] == engine.partition("+")[0]
+
+
+def same_driver(recorded: str, driver: str) -> bool:
+    """Whether a recorded driver label (``embedded (Docker-in-Docker)``) is ``driver``."""
+    return recorded == driver or recorded.partition(" ")[0] == driver.partition(" ")[0]
+
+
+def version_key(version: str) -> tuple[tuple[int, str], ...]:
+    """A sort key for versions: ``26.1.5+dfsg1`` after ``20.10.24+dfsg1``, ``unknown`` first."""
+    parts = re.split(r"[.+~-]", version)
+    return tuple((int(part), "") if part.isdigit() else (-1, part) for part in parts)
 
 
 class TranscriptError(ValueError):
@@ -251,13 +357,45 @@ def _run_from_json(data: dict[str, Any]) -> RunRecord:
     return RunRecord(**values)
 
 
+def _summary_from_json(data: dict[str, Any]) -> RunSummary:
+    if not isinstance(data, dict):
+        raise TypeError(f"a history entry must be an object, got {data!r}")
+    known = {f.name for f in fields(RunSummary)}
+    summary = RunSummary(**{key: value for key, value in data.items() if key in known})
+    if not isinstance(summary.steps, list) or not all(
+        isinstance(entry, str) and len(entry.split(" ")) == 3 for entry in summary.steps
+    ):
+        raise TypeError("a history entry's steps must be texts 'LINE DIGEST VERDICT'")
+    try:
+        summary.verdicts()
+    except ValueError:
+        raise TypeError("a history entry's steps must be texts 'LINE DIGEST VERDICT'") from None
+    return summary
+
+
+def _split_format_1(runs: list[RunRecord]) -> tuple[list[RunRecord], list[RunSummary]]:
+    """Format 1's runs (newest first): the newest per engine and driver, the rest in short."""
+    kept: dict[tuple[str, str], RunRecord] = {}
+    history: list[RunSummary] = []
+    drivers = {run.driver for run in runs if run.docker_engine != "unknown"}
+    for run in runs:
+        # a run whose engine could not be asked says nothing another run of its driver does not
+        if run.key in kept or (run.docker_engine == "unknown" and run.driver in drivers):
+            history.append(RunSummary.of(run))
+        else:
+            kept[run.key] = run
+    return list(kept.values()), history
+
+
 def dumps(transcript: Transcript) -> str:
     """The file text of ``transcript``: stable, indented, redacted, newline-terminated."""
-    data = {
+    data: dict[str, Any] = {
         "format": FORMAT,
         "page": transcript.page,
         "runs": [_run_to_json(run) for run in transcript.runs],
     }
+    if transcript.history:
+        data["history"] = [_redacted(asdict(entry)) for entry in transcript.history]
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -277,15 +415,22 @@ def loads(text: str, *, source: str = "<transcript>") -> Transcript:
             f"{source}: transcript format {version} is newer than this dojo_exec reads "
             f"({FORMAT}): upgrade dojo_exec"
         )
-    if version != FORMAT:
+    if version not in READABLE or isinstance(version, bool):
         raise TranscriptError(
             f"{source}: unknown transcript format {version!r} (expected {FORMAT})"
         )
     try:
-        runs = data["runs"]
+        runs, history = data["runs"], data.get("history", [])
         if not isinstance(data["page"], str) or not isinstance(runs, list):
             raise TypeError("'page' must be a text and 'runs' a list")
-        return Transcript(page=data["page"], runs=[_run_from_json(run) for run in runs])
+        if not isinstance(history, list):
+            raise TypeError("'history' must be a list")
+        records = [_run_from_json(run) for run in runs]
+        summaries = [_summary_from_json(entry) for entry in history]
+        if version == 1:
+            records, older = _split_format_1(records)
+            summaries = older + summaries
+        return Transcript(page=data["page"], runs=records, history=summaries)
     except (KeyError, TypeError, AttributeError, ValueError) as error:
         what = f"missing {error}" if isinstance(error, KeyError) else str(error)
         raise TranscriptError(f"{source}: malformed transcript: {what}") from None
@@ -309,8 +454,92 @@ def load_transcript(root: Path, page: str) -> Transcript | None:
     return loads(text, source=source)
 
 
-def record_run(root: Path, run: RunRecord, keep: int = 10) -> Path:
-    """Prepend ``run`` to its page's transcript, keep the newest ``keep`` runs, write it.
+_STEP_OUTCOME = ("line", "digest", "command", "expected", "exit_status", "verdict", "reason",
+                 "hidden", "checks")  # fmt: skip
+_RUN_OUTCOME = ("page", "docker_client", "docker_engine", "driver", "images", "dojo_exec",
+                "replayed")  # fmt: skip
+
+
+def same_outcome(kept: RunRecord, run: RunRecord) -> bool:
+    """Whether ``run`` tells nothing ``kept`` does not: same provenance, same steps (digest,
+    line, texts), same verdicts and exit statuses, and for a failed step the same captured
+    output and explanation.  Timings, attempts and passed steps' captured outputs may differ."""
+    if any(getattr(kept, name) != getattr(run, name) for name in _RUN_OUTCOME):
+        return False
+    if len(kept.steps) != len(run.steps):
+        return False
+    for old, new in zip(kept.steps, run.steps, strict=True):
+        if any(getattr(old, name) != getattr(new, name) for name in _STEP_OUTCOME):
+            return False
+        if old.verdict not in FINE and (old.captured, old.explanation) != (
+            new.captured,
+            new.explanation,
+        ):
+            return False
+    return True
+
+
+def _redacted_run(run: RunRecord) -> RunRecord:
+    """``run`` as it reads back from its file (texts redacted)."""
+    return _run_from_json(_run_to_json(run))
+
+
+def merge_run(transcript: Transcript | None, run: RunRecord, keep: int = HISTORY) -> Transcript:
+    """``transcript`` with ``run`` recorded: it replaces, in place, the kept run of its engine
+    and driver (which goes to the history in short), or, when its outcome is the same
+    (:func:`same_outcome`), only refreshes that run's date, durations and attempts; a run on
+    a new engine or driver comes first.  The history keeps the newest ``keep`` entries."""
+    if keep < 1:
+        raise ValueError("keep must be at least 1")
+    runs = list(transcript.runs) if transcript else []
+    history = list(transcript.history) if transcript else []
+    new = _redacted_run(run)
+    for index, kept in enumerate(runs):
+        if kept.key != new.key:
+            continue
+        if same_outcome(kept, new):
+            runs[index] = replace(
+                kept,
+                started=new.started,
+                duration=new.duration,
+                unchanged_since=kept.since,
+                prerequisites=new.prerequisites,
+                steps=[
+                    replace(old, duration=step.duration, attempts=step.attempts)
+                    for old, step in zip(kept.steps, new.steps, strict=True)
+                ],
+            )
+        else:
+            runs[index] = run
+            history.insert(0, RunSummary.of(kept))
+        break
+    else:
+        runs.insert(0, run)
+    history.sort(key=lambda entry: entry.started, reverse=True)
+    return Transcript(page=run.page, runs=runs, history=history[:keep])
+
+
+def steps_digest(steps: Sequence[StepRecord]) -> str:
+    """One digest for the steps of a run (their digests, in order)."""
+    return hashlib.sha256("\n".join(step.digest for step in steps).encode()).hexdigest()[:16]
+
+
+def _with_prerequisites(root: Path, run: RunRecord) -> RunRecord:
+    """``run`` with the digests of its prerequisites' latest runs on its engine and driver."""
+    found: dict[str, str] = {}
+    for name in run.replayed:
+        try:
+            transcript = load_transcript(root, name)
+        except (TranscriptError, ValueError):
+            continue
+        before = transcript.latest_on(run.docker_engine, run.driver) if transcript else None
+        if before is not None and before.key == run.key:
+            found[name] = steps_digest(before.steps)
+    return replace(run, prerequisites=found)
+
+
+def record_run(root: Path, run: RunRecord, keep: int = HISTORY) -> Path:
+    """Record ``run`` in its page's transcript (:func:`merge_run`) and write it.
 
     Secrets are redacted before anything touches the disk; the previous file stays intact
     if serialising fails.
@@ -318,23 +547,31 @@ def record_run(root: Path, run: RunRecord, keep: int = 10) -> Path:
     if keep < 1:
         raise ValueError("keep must be at least 1")
     path = transcript_path(root, run.page)
-    existing = load_transcript(root, run.page)
-    runs = [run, *(existing.runs if existing else [])][:keep]
-    text = dumps(Transcript(page=run.page, runs=runs))
+    if run.replayed and not run.prerequisites:
+        run = _with_prerequisites(root, run)
+    text = dumps(merge_run(load_transcript(root, run.page), run, keep))
     write_atomically(path, text)
     return path
 
 
 __all__ = [
+    "FORMAT",
+    "HISTORY",
     "SECRET_PATTERNS",
     "RunRecord",
+    "RunSummary",
     "StepRecord",
     "Transcript",
     "TranscriptError",
     "Verdict",
     "find_secrets",
     "load_transcript",
+    "merge_run",
     "record_run",
     "redact",
+    "same_driver",
+    "same_engine",
+    "same_outcome",
+    "steps_digest",
     "transcript_path",
 ]

@@ -97,12 +97,20 @@ def test_file_is_stable_and_diff_friendly(tmp_path: Path) -> None:
     assert again == text
 
 
-def test_keep_newest_n(tmp_path: Path) -> None:
+def test_keep_the_latest_run_and_the_newest_n_superseded_in_short(tmp_path: Path) -> None:
     for number in range(5):
-        record_run(tmp_path, make_run(started=f"2026-11-2{number}T00:00:00Z"), keep=3)
+        run = make_run(started=f"2026-11-2{number}T00:00:00Z", captured=f"out {number}\n")
+        run.steps[0].verdict = "failed" if number % 2 else "passed"  # each run a new outcome
+        record_run(tmp_path, run, keep=3)
     loaded = load_transcript(tmp_path, "swarm/init.md")
     assert loaded is not None
-    assert [run.started[:10] for run in loaded.runs] == ["2026-11-24", "2026-11-23", "2026-11-22"]
+    assert [run.started[:10] for run in loaded.runs] == ["2026-11-24"]
+    assert [entry.started[:10] for entry in loaded.history] == [
+        "2026-11-23",
+        "2026-11-22",
+        "2026-11-21",
+    ]
+    assert loaded.history[0].verdicts()[0] == (7, "0123456789abcdef", "failed")
 
 
 def test_atomic_write_leaves_old_file_when_dump_fails(
