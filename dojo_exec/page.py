@@ -45,7 +45,7 @@ from dojo_exec.options import (
     parse_options,
 )
 from dojo_exec.prompts import PromptError, Prompts
-from dojo_exec.settings import project_prompts, values_setting
+from dojo_exec.settings import project_prompts, project_values, values_setting
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -288,6 +288,7 @@ def parse_text(text: str, path: Path | str) -> Page:
     page_prompts = _page_prompts(meta, path)
     page_machine = _page_machine(meta, path)
     page_values(meta, path)  # refused here, at its line, when malformed
+    project_values(path)  # and the project's (pyproject.toml, mkdocs.yml), at theirs
     examples: list[Fence] = []
     fences = iter_fences(text, path, body_offset, examples)
     _refuse_tagged_examples(examples, path)

@@ -15,12 +15,15 @@ expression, ``{"<MANAGER-IP>": "$(docker-machine ip manager1)"}``
 
 from __future__ import annotations
 
+import re
 import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from dojo_exec.locations import PageError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -45,23 +48,56 @@ def project_prompts(page: Path) -> tuple[str, ...]:
 @lru_cache(maxsize=128)
 def _prompts_from(folder: Path) -> tuple[str, ...]:
     found: list[str] = []
-    found += _strings(_pyproject_option(folder, "prompts"))
+    pyproject = _nearest(folder, ("pyproject.toml",))
+    if pyproject is not None:
+        found += _prompt_list(pyproject, _pyproject_option(folder, "prompts"))
     mkdocs = _nearest(folder, MKDOCS_FILES)
     if mkdocs is not None:
-        found += _strings(_mkdocs_option(mkdocs, "prompts"))
+        found += _prompt_list(mkdocs, _mkdocs_option(mkdocs, "prompts"))
     return tuple(dict.fromkeys(found))
 
 
+def _prompt_list(source: Path, value: Any) -> list[str]:
+    """The ``prompts`` setting of ``source``; a ``PageError`` at its line when malformed."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value
+    raise PageError(source, _line_of(source, "prompts"), "'prompts' must be a prompt or a list")
+
+
+def _line_of(source: Path, option: str) -> int:
+    """The line of ``source`` that sets ``option`` (1 if none is found)."""
+    try:
+        lines = source.read_text(encoding="utf-8").splitlines()
+    except (OSError, ValueError):
+        return 1
+    pattern = re.compile(rf"^\s*[\"']?{re.escape(option)}[\"']?\s*[=:]")
+    return next((n for n, line in enumerate(lines, start=1) if pattern.match(line)), 1)
+
+
 def _pyproject_option(folder: Path, option: str) -> Any:
-    """``[tool.dojo-exec]`` ``option`` of the nearest ``pyproject.toml``, or None."""
+    """``[tool.dojo-exec]`` ``option`` of the nearest ``pyproject.toml``, or None.
+
+    A ``pyproject.toml`` that is not TOML is a ``PageError`` at its line: the settings it may
+    hold would otherwise be silently ignored.
+    """
     pyproject = _nearest(folder, ("pyproject.toml",))
     if pyproject is None or tomllib is None:
         return None
     try:
         table = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except OSError:
         return None
-    return table.get("tool", {}).get("dojo-exec", {}).get(option)
+    except ValueError as error:  # TOMLDecodeError, UnicodeDecodeError
+        at = re.search(r"at line (\d+)", str(error))
+        what = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error).splitlines()[0])
+        raise PageError(pyproject, int(at[1]) if at else 1, f"malformed TOML: {what}") from None
+    tools = table.get("tool")
+    tool = tools.get("dojo-exec") if isinstance(tools, dict) else None
+    return tool.get(option) if isinstance(tool, dict) else None
 
 
 def _nearest(folder: Path, names: tuple[str, ...]) -> Path | None:
@@ -78,6 +114,8 @@ def _mkdocs_option(path: Path, option: str) -> Any:
     except (OSError, yaml.YAMLError):
         return None
     plugins = config.get("plugins", []) if isinstance(config, dict) else []
+    if not isinstance(plugins, (dict, list)):
+        return None  # MkDocs says what is wrong with it
     items = plugins.items() if isinstance(plugins, dict) else enumerate(plugins)
     for _, plugin in items:
         if isinstance(plugin, dict) and isinstance(plugin.get("dojo_exec"), dict):
@@ -85,14 +123,6 @@ def _mkdocs_option(path: Path, option: str) -> Any:
     if isinstance(plugins, dict) and isinstance(plugins.get("dojo_exec"), dict):
         return plugins["dojo_exec"].get(option)
     return None
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [item for item in value if isinstance(item, str)]
-    return []
 
 
 def values_setting(value: Any) -> dict[str, str]:
@@ -123,13 +153,16 @@ def _values_from(folder: Path) -> tuple[tuple[str, str], ...]:
     found: dict[str, str] = {}
     mkdocs = _nearest(folder, MKDOCS_FILES)
     if mkdocs is not None:
-        found.update(_valid_values(_mkdocs_option(mkdocs, "values")))
-    found.update(_valid_values(_pyproject_option(folder, "values")))
+        found.update(_valid_values(mkdocs, _mkdocs_option(mkdocs, "values")))
+    pyproject = _nearest(folder, ("pyproject.toml",))
+    if pyproject is not None:
+        found.update(_valid_values(pyproject, _pyproject_option(folder, "values")))
     return tuple(found.items())
 
 
-def _valid_values(value: Any) -> dict[str, str]:
+def _valid_values(source: Path, value: Any) -> dict[str, str]:
+    """The ``values`` setting of ``source``; a ``PageError`` at its line when malformed."""
     try:
         return values_setting(value)
-    except ValueError:
-        return {}
+    except ValueError as error:
+        raise PageError(source, _line_of(source, "values"), str(error)) from None

@@ -195,8 +195,8 @@ CASES = [
          entries=TRANSCRIPT_ENTRIES),
     Case("transcript nested too deeply", transcript("[" * 100_000 + "]" * 100_000),
          r"malformed JSON: nested too deeply", where="transcripts/page.md.json", entries=TRANSCRIPT_ENTRIES),
-    Case("transcript from a future format", transcript('{"format": 2, "page": "page.md", "runs": []}'),
-         r"transcript format 2 is newer than this dojo_exec reads \(1\): upgrade dojo_exec",
+    Case("transcript from a future format", transcript('{"format": 99, "page": "page.md", "runs": []}'),
+         r"transcript format 99 is newer than this dojo_exec reads \(\d+\): upgrade dojo_exec",
          where="transcripts/page.md.json", entries=TRANSCRIPT_ENTRIES),
     Case("transcript with no format", transcript('{"page": "page.md", "runs": []}'),
          r"not a dojo transcript", where="transcripts/page.md.json", entries=TRANSCRIPT_ENTRIES),
@@ -227,6 +227,19 @@ CASES = [
          entries=("mkdocs",), mkdocs=mkdocs_plugin("      report_page: report.txt\n")),
     Case("plugin options not a mapping", {"docs/page.md": OK_PAGE}, r"Invalid config options for the 'dojo_exec' plugin", where=CONFIG,
          entries=("mkdocs",), mkdocs=mkdocs_plugin("      - transcripts\n")),
+    Case("plugins that are not a list", {"docs/page.md": OK_PAGE}, r"Invalid Plugins configuration. Expected a list or dict", where=CONFIG,
+         entries=("mkdocs",), mkdocs=MKDOCS.split("plugins:")[0] + "plugins: 5\n"),
+    Case("plugin values wrong for the parser", {"docs/page.md": OK_PAGE},
+         r"'values': '<IP>' must be text or a number", where="mkdocs.yml:6", entries=RUN_ENTRIES,
+         mkdocs=mkdocs_plugin("      values: {'<IP>': [1, 2]}\n")),
+    # -- pyproject.toml [tool.dojo-exec] --------------------------------------------------------
+    Case("pyproject that is not TOML", {"docs/page.md": OK_PAGE, "pyproject.toml": "[tool.dojo-exec]\nprompts = [\n"},
+         r"(malformed TOML: Invalid value|Invalid value \(at end of document\))", where=r"\S*pyproject.toml(:\d+)?",
+         entries=("verify", "report", "pytest")),  # pytest itself reads it first: its own one line
+    Case("pyproject prompts not text", {"docs/page.md": OK_PAGE, "pyproject.toml": "[tool.dojo-exec]\nprompts = 5\n"},
+         r"'prompts' must be a prompt or a list", where="pyproject.toml:2", entries=("verify", "report", "pytest")),
+    Case("pyproject values not a table", {"docs/page.md": OK_PAGE, "pyproject.toml": "[tool.dojo-exec]\nvalues = [1]\n"},
+         r"'values' must map placeholders to values", where="pyproject.toml:2", entries=("verify", "report", "pytest")),
     # -- odd but valid ---------------------------------------------------------------------------
     Case("empty page", {"docs/page.md": ""}, None),
     Case("BOM", {"docs/page.md": "\ufeff" + OK_PAGE}, None),
@@ -314,9 +327,7 @@ def test_bad_input_is_one_line_naming_file_and_line(case: Case, tmp_path: Path) 
 
 def _below_docs(where: str) -> str:
     """Pages are named from the working directory by the CLI and pytest (docs/page.md)."""
-    if where.startswith(("transcripts/", CONFIG, "dojo_exec")):
-        return where
-    return f"docs/{where}"
+    return f"docs/{where}" if re.match(r"\(?(page|other|folder)\b", where) else where
 
 
 @pytest.fixture(scope="module", autouse=True)
