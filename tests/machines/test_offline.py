@@ -141,8 +141,8 @@ def test_swarm_on_virtualbox_addresses(cluster: tuple[Bash, str]) -> None:
 def manager_ready(sh: Bash, client: docker.DockerClient, cluster: str, timeout: float = 60) -> None:
     """Wait until manager1 answers as an active manager; on timeout, say why (engine log tail).
 
-    Under CI load the manager's swarm component has been seen unavailable for a moment after a
-    test that passed on it; the wait is bounded and a lasting failure shows the engine's log.
+    The swarm is made by the test before; these tests share one cluster only when xdist keeps
+    their group on one worker (pytest 9 broke that: the project pins pytest below 9).
     """
     try:
         sh.until(
