@@ -131,7 +131,10 @@ def render_report(
                 if run is None:
                     cells.append("<td>—</td>")
                     continue
-                if parsed is not None and uri in parsed:
+                transcript = transcripts.get(uri)
+                if uri in latest and transcript is not None and run is transcript.latest:
+                    counts = _counts(latest[uri])  # the page's latest run: matched above
+                elif parsed is not None and uri in parsed:
                     counts = _counts(match_records(parsed[uri].steps, run.steps))
                 else:
                     counts = {v: run.count(v) for v in ("passed", *FAILED, "skipped")}
