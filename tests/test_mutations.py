@@ -10,11 +10,15 @@ would differ from the truth, and the judgement must fail:
 * replica counts (``5/5`` → ``6/5`` and ``5/6``), check counts (``5 rows`` → ``6 rows``,
   ``no rows`` → ``1 rows``, ``at least 2`` → ``at least 9``);
 * task and node states (``Running`` → ``Shutdown``, ``Ready`` → ``Down``), availability
-  (``Active`` → ``Drain``/``Pause``), manager status (``Leader`` → ``Reachable``);
+  (``Active`` → ``Drain``/``Pause``), manager status (``Leader`` → ``Unreachable``);
 * node names where a promise or a check asserts them, swapped for another node the capture
-  shows (``manager1`` → ``worker1``; a name among a regex's alternatives is not asserted alone);
+  shows (``manager1`` → ``worker1``);
 * image tags (``redis:3.0.7`` → ``redis:3.0.8``, ``alpine:latest`` → ``alpine:edge``; digests
   and ports are volatile shapes, not mutated).
+
+A word among a regex's alternatives (``Leader|Reachable``) is not asserted alone, and a
+``no rows where …`` check is mutated by its count only (changing what it rules out to
+something else that is absent holds as well): neither is mutated otherwise.
 
 Transcripts redact join tokens (``SWMTKN-1-<redacted>``); the run saw a real token, so a
 token-shaped value stands for it here.
@@ -50,7 +54,8 @@ STATES = {
     "Preparing": "Running", "Starting": "Running", "Rejected": "Accepted",
 }  # fmt: skip
 AVAILABILITY = {"Active": "Drain", "Drain": "Active", "Pause": "Active"}
-MANAGER_STATUS = {"Leader": "Reachable", "Reachable": "Leader"}
+MANAGER_STATUS = {"Leader": "Unreachable", "Reachable": "Unreachable"}  # (with two managers,
+# Leader ↔ Reachable swaps which one is which: the same table)
 REPLICAS = re.compile(r"(?<![\w./:-])(\d+)/(\d+)(?![\w./:-])")
 TAG = re.compile(r"(?<![\w./-])((?:[a-z0-9]+[./-])*[a-z0-9]+):([\w][\w.-]*)(?![\w.:/@-])")
 CHECK_COUNT = re.compile(r"^(?:(exactly|at least|at most) )?(no|\d+)\b")
@@ -65,7 +70,8 @@ class Mutant:
 
 def _word_swaps(text: str, table: dict[str, str], kind: str) -> Iterator[tuple[str, str, str]]:
     for word, other in table.items():
-        for found in re.finditer(rf"(?<![\w.-]){re.escape(word)}(?![\w.-])", text):
+        for found in re.finditer(rf"(?<![\w.|-]){re.escape(word)}(?![\w.|-])", text):
+            # a word among a regex's alternatives (Leader|Reachable) is not asserted alone
             yield kind, f"{word} → {other}", text[: found.start()] + other + text[found.end() :]
 
 
@@ -127,6 +133,8 @@ def _check_mutations(check: str, captured: str) -> Iterator[tuple[str, str, str]
         else:
             new = f"{bound + ' ' if bound else ''}{int(number) + 1}"
         yield "check count", f"{count[0]!r} → {new!r}", new + check[count.end() :]
+        if number == "no":
+            return  # what a no-rows check rules out, changed to another absent thing, holds too
     for kind, what, mutated in _promise_mutations(check, captured):
         if kind != "replicas":
             yield f"check {kind}", what, mutated
