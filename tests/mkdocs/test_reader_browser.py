@@ -74,6 +74,13 @@ BADGE_COLOURS = """() => [...document.querySelectorAll('.dojo-badge')].map(b => 
 
 OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
+# code blocks whose copy button lies over the code's box (hence over a long line's text)
+COVERED = """() => [...document.querySelectorAll('pre > .md-code__nav')].filter(nav => {
+    const button = nav.getBoundingClientRect();
+    const code = nav.parentElement.querySelector('code').getBoundingClientRect();
+    return button.width > 0 && button.left < code.right - 0.5;
+}).map(nav => nav.parentElement.textContent.slice(0, 60))"""
+
 
 def _watch(page: Page, seen: list[str]) -> None:
     page.on("request", lambda request: seen.append(request.url))
@@ -102,6 +109,7 @@ def test_every_page_as_a_reader_sees_it(
             assert page.locator("html").get_attribute("lang") == "en"
             if size == "phone":
                 assert page.evaluate(OVERFLOW) <= 0, f"{name}: the phone scrolls sideways"
+            assert page.evaluate(COVERED) == [], f"{name}: a copy button covers code"
             if name in STEP_PAGES:
                 # the first step that printed something shows it, with its verdict, unclicked
                 result = page.locator(".dojo-result:has(.tabbed-set)").first
