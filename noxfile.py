@@ -112,7 +112,7 @@ def lint(session: nox.Session) -> None:
     session.run("mypy", "dojo_exec")
 
 
-ENGINES = ("20.10", "26")
+ENGINES = ("20.10", "26", "28")
 """The Docker engines ``nox -s matrix`` verifies the pages on (``--engine`` values)."""
 
 

@@ -131,8 +131,8 @@ def down(args: argparse.Namespace) -> int:
 
 
 ENGINE_HELP = (
-    "the machines' Docker engine: a version or its start (20.10, 26) or a Debian suite "
-    "(bookworm, trixie); default: $DOJO_NODE_SUITE, else bookworm (20.10)"
+    "the machines' Docker engine: a version or its start (20.10, 26, 28) or a Debian suite "
+    "(bookworm, trixie, sid); default: $DOJO_NODE_SUITE, else bookworm (20.10)"
 )
 
 
@@ -146,7 +146,7 @@ def _choose_engine(args: argparse.Namespace) -> None:
     try:
         os.environ["DOJO_NODE_SUITE"] = suite_for(engine)
     except ValueError as error:
-        err.print(f"[red]dojo-exec: {error}[/red]")
+        err.print(f"dojo-exec: {error}", style="red", markup=False, soft_wrap=True)
         raise SystemExit(2) from None
 
 

@@ -9,8 +9,8 @@ Options::
                                :func:`infer_docs_root`)
     --dojo-collect             collect every ``.md`` file as a page, no conftest needed
                                (files a conftest's Sybil already collects are left to it)
-    --dojo-engine V            embedded machines on Docker engine V (20.10, 26, or a suite:
-                               bookworm, trixie); sets ``$DOJO_NODE_SUITE``
+    --dojo-engine V            embedded machines on Docker engine V (20.10, 26, 28, or a suite:
+                               bookworm, trixie, sid); sets ``$DOJO_NODE_SUITE``
     --dojo-changed             run only the pages whose steps, or whose prerequisites' steps,
                                changed since their latest run recorded (in --dojo-transcripts)
                                on this engine and driver (:func:`dojo_exec.freshness.changed_pages`)
@@ -84,7 +84,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="V",
         help="embedded machines' Docker engine: a version or its start (20.10, 26) or a Debian "
-        "suite (bookworm, trixie); default: $DOJO_NODE_SUITE, else bookworm",
+        "suite (bookworm, trixie, sid); default: $DOJO_NODE_SUITE, else bookworm",
     )
     group.addoption(
         "--dojo-changed",

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from dojo_exec import __version__
 from dojo_exec.chains import HANDOVER, chain_order
@@ -552,9 +553,11 @@ class PageSession:
     def _versions(self) -> tuple[str, str]:
         """Client and engine versions as the page's shell sees them.
 
-        A page that never points its client at a machine (creating machines, listing them)
-        has no engine behind ``docker``: the engines are then the machines' own, as
-        ``docker-machine ls`` reports them.
+        The engine is the machines' own, as ``docker-machine ls`` reports them, whenever
+        there are machines: a page that never points its client at a machine (creating
+        machines, listing them), or that points it back to the local engine at its end, would
+        otherwise record the local engine's version, and a transcript keeps one run per engine.
+        Embedded machines the page removed: the engine of their node image.
         """
         if self.shell is None or not self.shell.alive:
             return "unknown", "unknown"
@@ -563,11 +566,33 @@ class PageSession:
                 "docker version --format '{{.Client.Version}}|{{.Server.Version}}' 2>/dev/null", 20
             )
             client, _, engine = run.output.strip().partition("|")
-            if not engine:
-                engine = self._machine_engines()
+            if self.driver != NO_MACHINES or not engine:
+                engine = self._machine_engines() or self._node_engine() or engine
         except ShellDied:
             return "unknown", "unknown"
         return client or "unknown", engine or "unknown"
+
+    def _ask_local_engine(self, ask: Callable[[Any], str | None]) -> str | None:
+        """``ask(client)`` of the local Docker engine, for embedded machines only (driver=none
+        needs no engine); None when it cannot answer: provenance must never fail a run."""
+        if self.driver != EMBEDDED:
+            return None
+        try:
+            import docker
+
+            client = docker.from_env()
+            try:
+                return ask(client)
+            finally:
+                client.close()
+        except Exception:
+            return None
+
+    def _node_engine(self) -> str | None:
+        """Embedded machines the page removed: the engine of the node image they ran."""
+        from dojo_exec.machines.node_image import node_engine_version
+
+        return self._ask_local_engine(node_engine_version)
 
     def _machine_engines(self) -> str:
         """The machines' engine versions (``a, b`` when they differ), or ``""``."""
@@ -583,19 +608,9 @@ class PageSession:
     def _images(self) -> str:
         if self.driver != EMBEDDED:
             return "as pulled by the machines"
-        try:
-            # the Docker SDK only for embedded machines: driver=none needs no engine
-            import docker
+        from dojo_exec.machines.mirror import image_source
 
-            from dojo_exec.machines.mirror import image_source
-
-            client = docker.from_env()
-            try:
-                return image_source(client)
-            finally:
-                client.close()
-        except Exception:  # provenance must never fail a run
-            return "unknown"
+        return self._ask_local_engine(image_source) or "unknown"
 
     def _run_record(self, versions: tuple[str, str]) -> RunRecord:
         client, engine = versions

@@ -256,8 +256,10 @@ class Transcript:
 
 
 def same_engine(recorded: str, engine: str) -> bool:
-    """Whether a recorded engine version is ``engine`` (``20.10.24`` matches ``20.10.24+dfsg1``)."""
-    return recorded == engine or recorded.partition("+")[0] == engine.partition("+")[0]
+    """Whether a recorded engine version is ``engine``: ``20.10.24`` matches ``20.10.24+dfsg1``,
+    ``28.5`` matches ``28.5.2+dfsg4``."""
+    version, wanted = recorded.partition("+")[0], engine.partition("+")[0]
+    return recorded == engine or version == wanted or version.startswith(wanted + ".")
 
 
 def same_driver(recorded: str, driver: str) -> bool:

@@ -214,3 +214,31 @@ def test_a_changed_page_runs_on_embedded_machines_and_then_nothing_does(tmp_path
     finally:
         if "DOJO_RUN" not in os.environ:
             dojo_exec(tmp_path, "down", "--run", env["DOJO_RUN"])
+
+
+def test_an_unknown_engine_is_one_line_naming_the_choices(sample: Path) -> None:
+    status, output = verify(sample, "--engine", "99")
+    assert status == 2, output
+    assert (
+        "unknown Docker engine '99': choose one of 20.10.24 (bookworm), 26.1.5 (trixie)" in output
+    )
+    status, output = verify(sample, "--changed", "--engine", "28")
+    assert status == 0, output  # driver none: the engine does not choose the runs compared
+
+
+@pytest.mark.docker
+def test_the_node_image_says_its_engine_without_starting() -> None:
+    """What a page that removed its machines records as its engine (runner._node_engine)."""
+    import docker
+
+    from dojo_exec.machines.node_image import (
+        DEFAULT_SUITE,
+        ENGINES,
+        ensure_node_image,
+        node_engine_version,
+    )
+
+    client = docker.from_env()
+    ensure_node_image(client, DEFAULT_SUITE)
+    version = node_engine_version(client, DEFAULT_SUITE)
+    assert version is not None and version.startswith(ENGINES[DEFAULT_SUITE] + "+"), version

@@ -33,6 +33,15 @@ ARCHIVE = "http://deb.debian.org/debian"
 SECURITY_ARCHIVE = "http://deb.debian.org/debian-security"
 
 
+ROLLING = ("sid", "unstable")
+"""Suites whose Release file is valid for a week only (the stable ones never expire)."""
+ROLLING_APT_CONF = (
+    "// sid's Release file expires within a week: an archive mirror or snapshot that lags,\n"
+    "// or a clock ahead, would refuse every later build of the node image\n"
+    'Acquire::Check-Valid-Until "false";\n'
+)
+
+
 def base_image_tag(suite: str = "bookworm") -> str:
     """``dojo-base:<suite>``."""
     return f"{BASE_REPOSITORY}:{suite}"
@@ -152,6 +161,8 @@ def debootstrap_image(
                 if path.is_file():
                     path.unlink()
         (root / "etc/apt/sources.list").write_text(apt_sources(suite))
+        if suite in ROLLING:
+            (root / "etc/apt/apt.conf.d" / "99dojo-rolling").write_text(ROLLING_APT_CONF)
         import_rootfs(client, root, tag)
     log(f"base image: {tag} made by debootstrap in {time.monotonic() - started:.0f} s")
     return tag

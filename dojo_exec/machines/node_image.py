@@ -24,12 +24,18 @@ needs its own volume at ``/var/lib/docker``, a hostname (``--hostname manager1``
 ``DEFAULT_SUITE`` is **bookworm** (engine 20.10.24): its engine starts in about 1 s, it is the
 engine the recorded fixtures were captured on, and the same as the host's Debian ``docker.io``.
 ``trixie`` (engine 26.1.5, client from ``docker-cli``) is newer and fully supported, but its engine
-starts noticeably slower; choose it to verify the pages on a current engine.
+starts noticeably slower; choose it to verify the pages on a current engine.  ``sid`` (forky's
+engine, 28.5 as built here, client from ``docker-cli``) is the newest; its archive moves, so its
+image is as of its build (its base trusts an expired Release file: see
+:data:`.base_image.ROLLING_APT_CONF`).
 """
 
 from __future__ import annotations
 
+import io
 import os
+import re
+import tarfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -41,8 +47,8 @@ from .base_image import RECIPES, Log, build_recipe, ensure_base_image, recipe_ha
 from .hub import registry_reachable
 from .labels import LABEL_RECIPE, LABEL_ROLE, ROLE_NODE
 
-ENGINES = {"bookworm": "20.10.24", "trixie": "26.1.5"}
-"""Debian suite -> version of its ``docker.io`` engine."""
+ENGINES = {"bookworm": "20.10.24", "trixie": "26.1.5", "sid": "28.5"}
+"""Debian suite -> version of its ``docker.io`` engine (sid, forky's, moves: its minor)."""
 DEFAULT_SUITE = "bookworm"
 NODE_REPOSITORY = "dojo-node"
 NODE_RECIPE = RECIPES / "node"
@@ -79,6 +85,39 @@ def suite_for(engine: str) -> str:
         return found[0]
     choices = ", ".join(f"{version} ({suite})" for suite, version in ENGINES.items())
     raise ValueError(f"unknown Docker engine {engine!r}: choose one of {choices}")
+
+
+_ENGINE_VERSIONS: dict[str, str] = {}
+
+
+def node_engine_version(client: docker.DockerClient, suite: str | None = None) -> str | None:
+    """The engine version of the built node image of ``suite`` as ``docker version`` reports
+    it (``28.5.2+dfsg4``), read from the image's package list without starting it; None when
+    the image is not built or has no ``docker.io`` package."""
+    tag = node_image_tag(suite or current_suite())
+    if tag in _ENGINE_VERSIONS:
+        return _ENGINE_VERSIONS[tag]
+    try:
+        container = client.containers.create(tag, entrypoint=["true"], labels={})
+    except docker.errors.DockerException:
+        return None
+    try:
+        stream, _ = container.get_archive("/var/lib/dpkg/status")
+        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as archive:
+            member = archive.extractfile("status")
+            text = member.read().decode("utf-8", "replace") if member else ""
+    except (docker.errors.DockerException, tarfile.TarError, KeyError):
+        return None
+    finally:
+        container.remove(force=True)
+    for entry in text.split("\n\n"):
+        if "\nPackage: docker.io\n" in f"\n{entry}\n":
+            found = re.search(r"^Version: (?:\d+:)?(\S+)", entry, re.MULTILINE)
+            if found:
+                upstream = found.group(1).rpartition("-")[0] or found.group(1)  # no revision
+                _ENGINE_VERSIONS[tag] = upstream
+                return upstream
+    return None
 
 
 def _dockerfile(source: str) -> str:

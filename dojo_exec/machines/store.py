@@ -26,7 +26,7 @@ from dojo_exec.writing import write_atomically
 DRIVER_NAME = "embedded"
 ENGINE_PORT = 2376
 DEFAULT_CLUSTER = "default"
-SUITES = ("bookworm", "trixie")
+SUITES = ("bookworm", "trixie", "sid")
 _VALID_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-\.]*$")
 
 
@@ -47,7 +47,7 @@ def cluster_name(env: Mapping[str, str] | None = None) -> str:
 
 
 def node_suite(env: Mapping[str, str] | None = None) -> str | None:
-    """``$DOJO_NODE_SUITE`` (bookworm|trixie) or None for the images helper's default."""
+    """``$DOJO_NODE_SUITE`` (bookworm|trixie|sid) or None for the images helper's default."""
     env = os.environ if env is None else env
     suite = env.get("DOJO_NODE_SUITE") or None
     if suite is not None and suite not in SUITES:

@@ -36,8 +36,9 @@ def test_cluster_and_names() -> None:
 def test_node_suite() -> None:
     assert node_suite({}) is None
     assert node_suite({"DOJO_NODE_SUITE": "trixie"}) == "trixie"
+    assert node_suite({"DOJO_NODE_SUITE": "sid"}) == "sid"
     with pytest.raises(MachineError, match="bookworm"):
-        node_suite({"DOJO_NODE_SUITE": "sid"})
+        node_suite({"DOJO_NODE_SUITE": "buster"})
 
 
 def test_save_load_roundtrip_and_layout(tmp_path: Path) -> None:
