@@ -116,6 +116,8 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     config.stash[_STARTED] = time.monotonic()
     config.pluginmanager.register(DojoReporter(config), "dojo_exec_reporter")
+    if config.stash[_SETTINGS].changed:
+        _fewer_workers(config)  # before xdist's own pytest_configure (trylast) starts them
 
 
 _SETTINGS = pytest.StashKey[DojoSettings]()
@@ -228,6 +230,42 @@ def describe_selection(why: dict[str, str | None], target: Target) -> list[str]:
         return [NOTHING_CHANGED]
     lines = [f"changed since the recorded runs on {target}: {len(changed)} of {len(why)} page(s)"]
     return lines + [f"  {name}: {reason}" for name, reason in changed.items()]
+
+
+def changed_in_args(config: pytest.Config) -> tuple[dict[str, str | None], Target]:
+    """``--dojo-changed`` before collection: each page found through the command-line
+    arguments (folders searched for ``.md`` files), by name, with why it runs (None: not)."""
+    from dojo_exec.freshness import changed_pages
+    from dojo_exec.transcripts import page_key
+
+    settings = config.stash[_SETTINGS]
+    target = run_target(settings.driver)
+    if settings.transcripts is None:
+        return {}, target
+    cwd = Path(config.invocation_params.dir)
+    pages: list[Path] = []
+    for arg in config.args:
+        path = cwd / arg.split("::")[0]
+        pages += sorted(path.rglob("*.md")) if path.is_dir() else [path]
+    pages = [page for page in pages if page.suffix == ".md" and page.is_file()]
+    docs_root = settings.docs_root or infer_docs_root(pages, cwd, list(config.args))
+    why = changed_pages(pages, settings.transcripts, docs_root, target)
+    return {page_key(path, docs_root): reason for path, reason in why.items()}, target
+
+
+def _fewer_workers(config: pytest.Config) -> None:
+    """``--dojo-changed`` with pytest-xdist: no more workers than pages to run (none when
+    nothing changed: a run with nothing to do must not wait for workers to start)."""
+    tx = getattr(config.option, "tx", None)
+    if hasattr(config, "workerinput") or getattr(config.option, "dist", "no") == "no" or not tx:
+        return
+    why, _ = changed_in_args(config)
+    wanted = sum(1 for reason in why.values() if reason is not None)
+    if wanted == 0:
+        config.option.dist, config.option.tx, config.option.numprocesses = "no", [], 0
+    elif wanted < len(tx):
+        config.option.tx = tx[:wanted]
+        config.option.numprocesses = wanted
 
 
 def select_changed(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -384,24 +422,7 @@ class DojoReporter:
     def _controller_selection(self) -> list[str]:
         """xdist's controller collects nothing: what ``--dojo-changed`` chose, from the
         arguments (the workers chose the same)."""
-        from dojo_exec.freshness import changed_pages
-        from dojo_exec.transcripts import page_key
-
-        settings = self.config.stash[_SETTINGS]
-        if settings.transcripts is None:
-            return []
-        cwd = Path(self.config.invocation_params.dir)
-        pages: list[Path] = []
-        for arg in self.config.args:
-            path = cwd / arg.split("::")[0]
-            pages += sorted(path.rglob("*.md")) if path.is_dir() else [path]
-        pages = [page for page in pages if page.suffix == ".md" and page.is_file()]
-        docs_root = settings.docs_root or infer_docs_root(pages, cwd, list(self.config.args))
-        target = run_target(settings.driver)
-        why = changed_pages(pages, settings.transcripts, docs_root, target)
-        return describe_selection(
-            {page_key(path, docs_root): reason for path, reason in why.items()}, target
-        )
+        return describe_selection(*changed_in_args(self.config))
 
 
 _WORKER_UPDATES = "dojo_exec_updates"
