@@ -5,7 +5,7 @@ dojo-exec verify [PAGES] [--changed] [--engine V] [-- PYTEST ARGS]
                               run pages (default docs/), record transcripts; --changed: only
                               the pages changed since their recorded runs on that engine
 dojo-exec update [PAGES]      run pages and rewrite drifted promises
-dojo-exec report [PAGES]      each page against its latest recorded run (stale, failed, missing)
+dojo-exec report [PAGES] [--engine V]  each page against its latest recorded run (on engine V)
 dojo-exec leaks [--fail]      list Docker objects left by embedded machines ($DOJO_RUN's only)
 dojo-exec down [--all]        remove embedded machines, networks, volumes ($DOJO_RUN's or all)
 """
@@ -150,6 +150,19 @@ def _choose_engine(args: argparse.Namespace) -> None:
         raise SystemExit(2) from None
 
 
+def _engine_version(engine: str | None) -> str | None:
+    """The Docker version ``--engine`` names (``26`` → ``26.1.5``), None when not given."""
+    from dojo_exec.machines.node_image import ENGINES, suite_for
+
+    if engine is None:
+        return None
+    try:
+        return ENGINES[suite_for(engine)]
+    except ValueError as error:
+        err.print(f"dojo-exec: {error}", style="red", markup=False, soft_wrap=True)
+        raise SystemExit(2) from None
+
+
 def _pytest(args: argparse.Namespace, *options: str) -> int:
     import pytest
 
@@ -215,6 +228,7 @@ def report(args: argparse.Namespace) -> int:
     from dojo_exec.verdicts import count_failed
 
     transcripts, docs_root = Path(args.transcripts), Path(args.docs_root)
+    engine = _engine_version(args.engine)
     headers = ("page", "last run", "engine", "driver", "passed", "failed", "skipped", "stale",
                "missing")  # fmt: skip
     table = Table(*(Column(name, no_wrap=True) for name in headers), box=None)
@@ -238,7 +252,10 @@ def report(args: argparse.Namespace) -> int:
                 soft_wrap=True,
             )
             return 2
-        run = transcript.latest if transcript else None
+        if transcript is None:
+            run = None
+        else:
+            run = transcript.latest if engine is None else transcript.latest_on(engine)
         judged = page_freshness(page, run)
         counts = judged.counts
         failed = count_failed(counts)
@@ -288,6 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     shown.add_argument(
         "--fail", action="store_true", help="exit 1 on a failed, stale or missing step"
+    )
+    shown.add_argument(
+        "--engine", metavar="V", help="against the latest run on this engine (20.10, 26, 28)"
     )
     shown.set_defaults(run=report)
     found = commands.add_parser("leaks", help="list leftovers of embedded machines")

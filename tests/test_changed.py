@@ -257,3 +257,14 @@ def test_the_node_image_says_its_engine_without_starting() -> None:
     ensure_node_image(client, DEFAULT_SUITE)
     version = node_engine_version(client, DEFAULT_SUITE)
     assert version is not None and version.startswith(ENGINES[DEFAULT_SUITE] + "+"), version
+
+
+def test_report_on_one_engine(tmp_path: Path) -> None:
+    runs, docs = tmp_path / "runs", ROOT / "docs"
+    recorded_as_they_are([docs / "setup.md"], docs, runs, "26.1.5+dfsg1")
+    recorded_as_they_are([docs / "setup.md"], docs, runs, "20.10.24+dfsg1")
+    where = (str(docs / "setup.md"), "--docs-root", str(docs), "--transcripts", str(runs))
+    status, output = dojo_exec(tmp_path, "report", *where, "--engine", "26", "--fail")
+    assert status == 0 and "26.1.5+dfsg1" in output and "20.10.24" not in output, output
+    status, output = dojo_exec(tmp_path, "report", *where, "--engine", "28", "--fail")
+    assert status == 1 and "never" in output and "no recorded run" in output, output
