@@ -607,7 +607,7 @@ Commands:
   down              Remove every object of a cluster (--cluster C, or --all) [dojo extension]
   help              Shows a list of commands or help for one command
 
-Environment: MACHINE_STORAGE_PATH, DOJO_CLUSTER (namespace), DOJO_NODE_SUITE (bookworm|trixie).
+Environment: MACHINE_STORAGE_PATH, DOJO_CLUSTER (namespace), DOJO_NODE_SUITE (bookworm|trixie|sid).
 Run '{prog} COMMAND --help' for more information on a command.
 """
 
