@@ -567,7 +567,8 @@ class PageSession:
             )
             client, _, engine = run.output.strip().partition("|")
             if self.driver != NO_MACHINES or not engine:
-                engine = self._machine_engines() or self._node_engine() or engine
+                had = self.cluster is not None and (self.cluster.storage / "machines").is_dir()
+                engine = self._machine_engines() or (self._node_engine() if had else "") or engine
         except ShellDied:
             return "unknown", "unknown"
         return client or "unknown", engine or "unknown"

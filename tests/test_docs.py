@@ -14,14 +14,20 @@ DOCS = Path(__file__).parent.parent / "docs"
 SHELL_FENCE = re.compile(r"^\s*(```|~~~)(sh|bash|shell|console)\b", re.MULTILINE)
 
 
+# The index tells a reader how to get machines (install the project, docker-machine): those
+# commands run on the reader's own computer, before the workshop, so they are not steps.
+READERS_OWN = {"index.md": 3}
+
+
 def test_every_shell_block_in_docs_is_a_step_or_skipped_with_a_reason() -> None:
     pages = sorted(DOCS.glob("*.md"))
     blocks = sum(len(SHELL_FENCE.findall(page.read_text())) for page in pages)
     steps = [step for page in pages for step in parse_page(page).steps]
     skipped = [step for step in steps if step.options.skip]
     assert all(step.options.skip.strip() for step in skipped)
-    assert [p.name for p in pages if parse_page(p).untagged_shell_lines] == []
-    assert len(steps) == blocks
+    untagged = {p.name: len(parse_page(p).untagged_shell_lines) for p in pages}
+    assert {name: n for name, n in untagged.items() if n} == READERS_OWN
+    assert len(steps) == blocks - sum(READERS_OWN.values())
     assert len(steps) - len(skipped) >= 60  # the whole workshop, not a sample
 
 
