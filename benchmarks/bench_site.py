@@ -32,7 +32,7 @@ from mkdocs.config import load_config
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "mkdocs"))
 from sample_site import make_site, swarm_run
 
-from dojo_exec.mkdocs.render import render_page
+from dojo_exec.markdown.render import render_page
 from dojo_exec.page import parse_page
 from dojo_exec.transcripts import record_run
 

@@ -46,7 +46,7 @@ from dojo_exec import spawn
 from dojo_exec.display import format_date
 from dojo_exec.freshness import Status, match_records
 from dojo_exec.locations import display_path
-from dojo_exec.mkdocs.render import BADGE_TEXT
+from dojo_exec.markdown.render import BADGE_TEXT
 from dojo_exec.page import Page, PageError, Step, parse_page, split_front_matter
 from dojo_exec.transcripts import (
     RunRecord,

@@ -1,18 +1,22 @@
-"""The ``dojo_exec`` MkDocs plugin: a thin adapter over page.py, transcripts.py and render.py.
+"""The ``dojo_exec`` MkDocs plugin: what only a plugin can do, around the Markdown extension.
 
-Hooks: ``on_config`` adds the badge stylesheet; ``on_files`` parses the pages, runs them in
-``live`` mode, loads the transcripts and adds the report page and the stylesheet;
-``on_page_markdown`` replaces each step; ``on_page_content`` is a last secret check on
-the page's HTML; ``on_post_build`` builds the workshop deck (``slides``) into ``site/slides/``.
+The steps are rendered by :mod:`dojo_exec.markdown` (the same extension Zensical and any
+Python-Markdown generator run); the plugin configures it and tells it which page it renders
+and with which run. Hooks: ``on_config`` sets up the extension (adding it when
+``markdown_extensions:`` does not list it) and links the stylesheet; ``on_files`` parses the
+pages (a bad page fails the build at its line), runs them in ``live`` mode, loads the
+transcripts and adds the report page, the slides page and the stylesheet when the docs do
+not have them; ``on_page_markdown`` names the page to the extension, whose issues become
+warnings (``--strict``); ``on_page_content`` is a last secret check before search indexes
+the page; ``on_post_build`` builds the workshop deck (``slides``) into ``site/slides/``.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import secrets
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -20,15 +24,18 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page as MkDocsPage
 
+from dojo_exec.markdown.extension import REPORT_START, DojoExtension, Target
+from dojo_exec.markdown.render import Issue
+from dojo_exec.markdown.report import HEADING
+from dojo_exec.markdown.site import site_report
 from dojo_exec.mkdocs.config import DojoExecConfig
-from dojo_exec.mkdocs.render import Issue, fill_fragments, render_page
-from dojo_exec.mkdocs.report import render_report
-from dojo_exec.page import TAG, Page, PageError, first_h1, parse_page, parse_text
+from dojo_exec.page import TAG, Page, PageError, parse_page, parse_text
 from dojo_exec.slides import FLAG_TEXT, SlideError, build_deck
 from dojo_exec.transcripts import Transcript, TranscriptError, find_secrets, load_transcript, redact
 
 log = get_plugin_logger("dojo_exec")
 ASSET = Path(__file__).parent / "assets" / "dojo.css"
+EXTENSION = "dojo_exec.markdown"
 ASSET_URI = "assets/dojo_exec/dojo.css"
 # material's offline plugin loads this Web Worker shim from unpkg.com (search over file://);
 # the plugin serves a vendored copy instead, so nothing is fetched from outside
@@ -45,8 +52,7 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
         self.pages: dict[str, Page] = {}
         self.transcripts: dict[str, Transcript | None] = {}
         self.root = Path("transcripts")
-        self.fragments: dict[str, dict[str, str]] = {}
-        self.marker = f"DOJOEXEC{secrets.token_hex(4)}"  # letters and digits: Markdown keeps it
+        self.extension = DojoExtension()
         self.deck: Path | None = None
         self.vendor = Path(".dojo/vendor")
         self.urls: dict[str, str] = {}  # page path → its URL on the site (slides link to it)
@@ -72,12 +78,29 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
         if self.config.slides:
             self.deck = (base / self.config.slides).resolve()
             self.vendor = Path(os.environ.get("DOJO_VENDOR") or base / ".dojo" / "vendor")
+        self._setup_extension(config, base)
         if self.config.mode != "off" and ASSET_URI not in config.extra_css:
             config.extra_css.append(ASSET_URI)
         if _offline(config):
             polyfills = [p for p in config.extra.get("polyfills") or [] if "iframe-worker" not in p]
             config.extra["polyfills"] = [*polyfills, SHIM_URI]
         return config
+
+    def _setup_extension(self, config: MkDocsConfig, base: Path) -> None:
+        """The ``dojo_exec.markdown`` entry of ``markdown_extensions`` (added when missing)
+        becomes one instance the plugin talks to; both must name the same transcripts."""
+        options = dict(config.mdx_configs.pop(EXTENSION, {}) or {})
+        named = options.get("transcripts")
+        if named is not None and (base / str(named)).resolve() != self.root:
+            raise PluginError(
+                f"dojo_exec: the plugin reads transcripts from {self.config.transcripts!r}, "
+                f"the {EXTENSION} extension from {named!r}: name one folder"
+            )
+        options.update(transcripts=str(self.root), mode=self.config.mode, styles=False)
+        self.extension = DojoExtension(**options)
+        self.extension.sink = self._report
+        entries = [e for e in config.markdown_extensions if e != EXTENSION]
+        config.markdown_extensions = [*entries, self.extension]
 
     # -- files: parse, run (live), load, report ------------------------------------------
 
@@ -96,43 +119,36 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
             page = self._parse(file.abs_src_path, file.src_uri)
             if page.steps:
                 self.pages[file.src_uri] = page
+        self._add_report(files, config)
         if self.config.mode == "off":
-            self._add_report(files, config, "")
             return files
         if self.config.mode == "live":
             self._run_live(Path(config.docs_dir))
         for uri in self.pages:
             self.transcripts[uri] = self._load(uri)
-        order = nav_order(config.nav)
-        uris = sorted(self.pages, key=lambda uri: (order.get(uri, len(order)), uri))
-        titles = nav_titles(config.nav)
-        pages = {uri: (self._title(uri, titles), len(self.pages[uri].steps)) for uri in uris}
-        report = render_report(
-            pages,
-            self.transcripts,
-            self._clean_report,
-            parsed=self.pages,
-            urls=self.urls,
-            report_uri=str(self.config.report_page or "report.md"),
+        report = str(self.config.report_page or "report.md")
+        self.extension.site = site_report(
+            self.pages, self.transcripts, config.nav, self.urls, report
         )
-        self._add_report(files, config, report)
         if files.get_file_from_path(ASSET_URI) is None:
             files.append(File.generated(config, ASSET_URI, abs_src_path=str(ASSET)))
         return files
 
-    def _add_report(self, files: Files, config: MkDocsConfig, content: str) -> None:
-        """The report page (``content``; empty: a page saying results are not shown)."""
+    def _add_report(self, files: Files, config: MkDocsConfig) -> None:
+        """The report page: the docs' own (its marked region filled by the extension), else
+        a generated one that is all region."""
         report = self.config.report_page
         if not (isinstance(report, str) and report):
             return
-        if files.get_file_from_path(report) is not None:
-            raise PluginError(f"dojo_exec: report_page {report!r} exists in the docs dir")
-        if not content:
-            content = (
-                "# Verification report\n\nThis build does not show verification results "
-                "(`dojo_exec` plugin, `mode: off`).\n"
+        own = files.get_file_from_path(report)
+        if own is None:
+            content = f"{HEADING}\n\n{REPORT_START}\n"
+            files.append(File.generated(config, report, content=content))
+        elif REPORT_START not in own.content_string:
+            raise PluginError(
+                f"dojo_exec: report_page {report!r} exists in the docs dir without a "
+                f"{REPORT_START} line for the report: add one, or name another page"
             )
-        files.append(File.generated(config, report, content=content))
 
     def _add_slides_page(self, files: Files, config: MkDocsConfig) -> None:
         """The page the nav links to the deck through (the deck itself is not a doc page)."""
@@ -140,7 +156,7 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
         if self.deck is None or not (isinstance(page, str) and page):
             return
         if files.get_file_from_path(page) is not None:
-            raise PluginError(f"dojo_exec: slides_page {page!r} exists in the docs dir")
+            return  # the docs' own page (for generators without the plugin) links the deck
         file = File.generated(config, page, content=SLIDES_PAGE)
         if file.dest_uri.startswith("slides/"):  # use_directory_urls: slides.md → slides/
             raise PluginError(
@@ -148,13 +164,6 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
                 "goes: give it another name (slides_page: deck.md)"
             )
         files.append(file)
-
-    def _title(self, uri: str, nav: dict[str, str]) -> str:
-        """The page's own title (front matter, first H1), else its nav title, else its name."""
-        page = self.pages[uri]
-        if "title" in page.meta or first_h1(page.text, page.path) is not None:
-            return page.title
-        return nav.get(uri, page.title)
 
     def _parse(self, abs_src_path: str, uri: str) -> Page:
         try:
@@ -192,46 +201,23 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
         log.info("running %d page(s) live; transcripts go to %s", len(paths), self.root)
         run_pages(paths, self.root, docs_root=docs_dir, driver=self.config.driver)
 
-    def _clean_report(self, text: str) -> str:
-        if find_secrets(text):
-            log.error("report: a transcript field holds a secret; redacted")
-            return redact(text)
-        return text
-
     # -- pages ---------------------------------------------------------------------------
 
     def on_page_markdown(
         self, markdown: str, /, *, page: MkDocsPage, config: MkDocsConfig, files: Files
     ) -> str | None:
+        """Name the page to the extension, which renders its steps in the Markdown pass."""
         if not self.active:
             return markdown
         uri = page.file.src_uri
-        parsed = self.pages.get(uri)
-        if parsed is None:
-            return markdown
-        offset = len(parsed.text) - len(markdown)
-        if offset < 0 or parsed.text[offset:] != markdown:
-            # another plugin changed the Markdown: parse what we were given
-            parsed = self._reparse(markdown, parsed.path, uri)
-            offset = 0
         transcript = self.transcripts.get(uri)
         run = transcript.latest if transcript else None
-        mode: Literal["recorded", "live", "off"] = self.config.mode  # type: ignore[assignment]
-        rendered = render_page(markdown, parsed, offset, run, uri, mode=mode, marker=self.marker)
-        for issue in rendered.issues:
-            self._report(issue)
-        self.fragments[uri] = rendered.fragments
-        return rendered.markdown
-
-    def _reparse(self, markdown: str, path: Path, uri: str) -> Page:
-        try:
-            return parse_text(markdown, path)
-        except PageError as error:
-            raise PluginError(f"dojo_exec: {uri}:{error.line}: {error.message}") from None
+        self.extension.target = Target(uri, self.pages.get(uri), run)
+        return markdown
 
     def _report(self, issue: Issue) -> None:
         text = f"{issue.location}: {issue.message}"
-        if issue.kind == "secret":
+        if issue.kind in ("secret", "error"):
             log.error(text)
         elif issue.kind == "page-secret":
             log.info(text)
@@ -243,17 +229,12 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
     def on_page_content(
         self, html: str, /, *, page: MkDocsPage, config: MkDocsConfig, files: Files
     ) -> str | None:
-        """Put the steps' result HTML in place of their markers, before search indexes the page.
-
-        Filled in here (not after the theme) so that the site's search finds what a step
-        printed as well as its command. Nothing token-shaped passes.
-        """
+        """Nothing token-shaped passes into the page (or the search index built from it)."""
         if not self.active:
             return html
         uri = page.file.src_uri
-        html, lost = fill_fragments(html, self.fragments.pop(uri, {}))
-        if lost:
-            log.error("%s: %d step result(s) lost in the Markdown pass", uri, len(lost))
+        if self.extension.marker in html:
+            log.error("%s: step result(s) lost in the Markdown pass", uri)
         if not find_secrets(html):
             return html
         level = logging.ERROR if uri == self.config.report_page else logging.INFO
@@ -324,38 +305,3 @@ Everything the deck needs is in the site: it works offline.
 def _offline(config: MkDocsConfig) -> bool:
     """Whether material's offline plugin is on (``- offline`` or ``- material/offline``)."""
     return any(name.split("/")[-1] == "offline" for name in config.plugins)
-
-
-def nav_entries(nav: object) -> list[tuple[str, str | None]]:
-    """(page path, nav title or None) of every page in ``mkdocs.yml``'s nav, in order."""
-    found: list[tuple[str, str | None]] = []
-
-    def walk(item: object, title: str | None = None) -> None:
-        if isinstance(item, str):
-            found.append((item, title))
-        elif isinstance(item, dict):
-            for key, value in item.items():
-                walk(value, str(key))
-        elif isinstance(item, list):
-            for value in item:
-                walk(value)
-
-    walk(nav)
-    return found
-
-
-def nav_order(nav: object) -> dict[str, int]:
-    """Page path → position in the nav (the report follows the reader's order)."""
-    order: dict[str, int] = {}
-    for path, _ in nav_entries(nav):
-        order.setdefault(path, len(order))
-    return order
-
-
-def nav_titles(nav: object) -> dict[str, str]:
-    """Page path → its title in the nav (``- Title: page.md``)."""
-    titles: dict[str, str] = {}
-    for path, title in nav_entries(nav):
-        if title is not None:
-            titles.setdefault(path, title)
-    return titles

@@ -1,6 +1,6 @@
 """The report lists pages in the reader's order: the order of mkdocs.yml's nav."""
 
-from dojo_exec.mkdocs.plugin import nav_order
+from dojo_exec.markdown.site import nav_order
 
 
 def test_nav_order_follows_nested_nav_and_ignores_links() -> None:

@@ -1,6 +1,6 @@
 """Steps + recorded runs → Markdown for the site (command, Promised/Captured tabs, verdict).
 
-Pure functions: no MkDocs objects.  What the plugin must report (a failed, stale or
+Pure functions: no generator objects.  What the generator must report (a failed, stale or
 unrecorded step, a secret found on the way to the HTML) comes back as :class:`Issue`.
 """
 
@@ -15,12 +15,12 @@ from typing import Literal
 
 from dojo_exec.display import format_date, format_duration
 from dojo_exec.freshness import Outcome, match_records
-from dojo_exec.page import TAG, Page, Step, first_h1
+from dojo_exec.page import RESULT_MARKER, TAG, Page, Step, first_h1
 from dojo_exec.transcripts import RunRecord, find_secrets, redact
 from dojo_exec.verdicts import FAILED, Status
 from dojo_exec.writing import splice
 
-IssueKind = Literal["missing", "failed", "stale", "secret", "page-secret"]
+IssueKind = Literal["missing", "failed", "stale", "secret", "page-secret", "error"]
 Origin = Literal["transcript", "page"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -373,6 +373,18 @@ def untag_commented_fences(markdown: str) -> str:
     line would open a code block that swallows the page after the comment.
     """
     return _COMMENT.sub(lambda m: _TAGGED_OPENER.sub(r"\g<head>", m.group(0)), markdown)
+
+
+_ANY_OPENER = re.compile(
+    rf"^(?P<head>[ \t]*(?:`{{3,}}|~{{3,}})[\w+-]*?)[ \t]*\b{TAG}\b[^\n]*$", re.MULTILINE
+)
+_RESULT_LINE = re.compile(rf"^[ \t]*{re.escape(RESULT_MARKER)}[ \t]*\n", re.MULTILINE)
+
+
+def unrendered(markdown: str) -> str:
+    """A page whose steps cannot be read: its fences untagged, its ``# Result ==>`` lines
+    gone, so that neither reaches the reader (the error is reported)."""
+    return _RESULT_LINE.sub("", _ANY_OPENER.sub(r"\g<head>", markdown))
 
 
 def fill_fragments(html_text: str, fragments: dict[str, str]) -> tuple[str, list[str]]:

@@ -13,12 +13,16 @@ from collections.abc import Callable, Mapping, Sequence
 
 from dojo_exec.display import format_date, format_duration
 from dojo_exec.freshness import Outcome, match_records
-from dojo_exec.mkdocs.render import BADGE_TEXT, step_anchor
+from dojo_exec.markdown.render import BADGE_TEXT, step_anchor
 from dojo_exec.page import Page
 from dojo_exec.transcripts import RunRecord, Transcript
 from dojo_exec.verdicts import FAILED, Status
 
 Clean = Callable[[str], str]
+HEADING = """# Verification report
+
+Every page of the dojo with its latest recorded runs: when it ran, on which Docker
+and which machines, and how its steps fared."""
 COLUMNS = ("Date", "Docker engine", "Passed", "Failed", "Skipped", "Duration")
 ATTENTION: tuple[Status, ...] = ("failed", "timeout", "error", "stale", "missing")
 
@@ -92,8 +96,10 @@ def render_report(
     parsed: Mapping[str, Page] | None = None,
     urls: Mapping[str, str] | None = None,
     report_uri: str = "report.md",
+    heading: bool = True,
 ) -> str:
-    """Markdown of the report: ``pages`` maps a page path to (title, number of steps), in the
+    """Markdown of the report (``heading``: with its title and introduction, for a page
+    that has none of its own): ``pages`` maps a page path to (title, number of steps), in the
     order the report lists them; ``parsed`` (the pages' steps) makes the summary count
     steps by verdict and lets the report link to every step that needs a look; ``urls``
     maps a page path to its URL on the site."""
@@ -111,13 +117,7 @@ def render_report(
         if parsed is not None and uri in parsed:
             latest[uri] = match_records(parsed[uri].steps, run.steps if run else None)
 
-    lines = [
-        "# Verification report",
-        "",
-        "Every page of the dojo with its latest recorded runs: when it ran, on which Docker",
-        "and which machines, and how its steps fared.",
-        "",
-    ]
+    lines = [HEADING, ""] if heading else []
     lines += [_summary(pages, transcripts, latest, engines, clean), ""]
 
     # page × engine → verdict of that page's latest run on that engine
