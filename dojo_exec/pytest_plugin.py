@@ -26,7 +26,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pytest
 
@@ -36,6 +36,7 @@ from dojo_exec.verdicts import count_failed
 if TYPE_CHECKING:  # the engine is imported only when pages are collected
     from dojo_exec.freshness import Target
     from dojo_exec.runner import StepOutcome
+    from dojo_exec.transcripts import StepRecord
     from dojo_exec.update import PendingUpdates
 
 PROPERTY = "dojo_step"
@@ -95,6 +96,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from dojo_exec.interrupts import terminate_as_interrupt
+
+    # SIGTERM (a job runner's cancel, ``timeout``, ``kill``) ends the run as Ctrl-C does:
+    # every page's cluster, shell and temporary folder is removed, update writes nothing
+    config.add_cleanup(terminate_as_interrupt())
     engine = config.getoption("dojo_engine")
     if engine is not None:
         from dojo_exec.machines.node_image import suite_for
@@ -323,18 +329,26 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     step = getattr(getattr(item, "example", None), "parsed", None)
     found = next((o for o in reversed(mine) if o.step is step), None)
     if found is not None:
+        from dojo_exec.transcripts import step_to_json
+
         report.user_properties.append(
             (
                 PROPERTY,
                 {
                     "page": str(found.step.path),
-                    "verdict": found.verdict,
-                    "attempts": found.attempts,
                     "updated": found.updated,
-                    "duration": found.duration,
+                    "step": step_to_json(found.record()),  # the transcripts' own encoding
                 },
             )
         )
+
+
+class ReportedStep(NamedTuple):
+    """A step's result as the summary gets it (from this process or an xdist worker)."""
+
+    page: str
+    record: StepRecord  # the very record its transcript keeps
+    updated: bool  # its promise was rewritten by this run
 
 
 class DojoReporter:
@@ -347,7 +361,7 @@ class DojoReporter:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.steps: list[dict[str, Any]] = []
+        self.steps: list[ReportedStep] = []
         self.written: list[str] = []
         self.refused: list[str] = []
         self.unstable: list[str] = []
@@ -359,7 +373,10 @@ class DojoReporter:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for name, value in report.user_properties:
             if name == PROPERTY and isinstance(value, dict):
-                self.steps.append(value)
+                from dojo_exec.transcripts import step_from_json
+
+                record = step_from_json(value["step"])
+                self.steps.append(ReportedStep(value["page"], record, bool(value["updated"])))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
@@ -394,10 +411,10 @@ class DojoReporter:
         if not (self.steps or self.written or self.refused or self.interrupted):
             return
         note = self.config.stash[_SETTINGS].docs_root_note
-        verdicts = Counter(r["verdict"] for r in self.steps)
-        waited = sum(1 for r in self.steps if r["attempts"] > 1)
-        updated = 0 if self.interrupted else sum(1 for r in self.steps if r["updated"])
-        pages = len({r["page"] for r in self.steps})
+        verdicts: Counter[str] = Counter(r.record.verdict for r in self.steps)
+        waited = sum(1 for r in self.steps if r.record.attempts > 1)
+        updated = 0 if self.interrupted else sum(1 for r in self.steps if r.updated)
+        pages = len({r.page for r in self.steps})
         duration = time.monotonic() - self.config.stash[_STARTED]
         failed = count_failed(verdicts)
         terminalreporter.section("dojo_exec summary")

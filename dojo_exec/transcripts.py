@@ -328,15 +328,22 @@ def _redacted(value: Any) -> Any:
     return value
 
 
-def _run_to_json(run: RunRecord) -> dict[str, Any]:
-    data = asdict(run)
-    for step in data["steps"]:
-        for name in TEXT_FIELDS:
-            step[name] = _encode_text(step[name])
+def step_to_json(step: StepRecord) -> dict[str, Any]:
+    """A step's record as JSON (redacted): in transcripts, and from pytest's workers."""
+    data = asdict(step)
+    for name in TEXT_FIELDS:
+        data[name] = _encode_text(data[name])
     return _redacted(data)
 
 
-def _step_from_json(data: dict[str, Any]) -> StepRecord:
+def _run_to_json(run: RunRecord) -> dict[str, Any]:
+    data = asdict(run)
+    data["steps"] = [step_to_json(step) for step in run.steps]  # keeps the key's place
+    return _redacted(data)
+
+
+def step_from_json(data: dict[str, Any]) -> StepRecord:
+    """The inverse of :func:`step_to_json` (a ``TypeError``/``TranscriptError`` if malformed)."""
     if not isinstance(data, dict):
         raise TypeError(f"a step must be an object, got {data!r}")
     known = {f.name for f in fields(StepRecord)}
@@ -355,7 +362,7 @@ def _run_from_json(data: dict[str, Any]) -> RunRecord:
         raise TypeError(f"a run must be an object, got {data!r}")
     known = {f.name for f in fields(RunRecord)}
     values = {key: value for key, value in data.items() if key in known}
-    values["steps"] = [_step_from_json(step) for step in values.get("steps", [])]
+    values["steps"] = [step_from_json(step) for step in values.get("steps", [])]
     return RunRecord(**values)
 
 
