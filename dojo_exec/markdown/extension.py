@@ -108,7 +108,7 @@ class DojoExtension(Extension):
             return "off"
         if mode not in ("recorded", "live", "off"):
             raise ValueError(f"dojo_exec.markdown: mode must be recorded or off, got {mode!r}")
-        return mode  # type: ignore[no-any-return]
+        return mode
 
     def extendMarkdown(self, md: Markdown) -> None:
         md.registerExtension(self)
@@ -191,7 +191,7 @@ class StepsPreprocessor(Preprocessor):
                 target = ext.resolve(where, text)
             page, offset = _source(target, text, where)
         except PageError as error:
-            uri = target.uri if target else "<page>"
+            uri = target.uri if target else (where and where.uri) or "<page>"
             ext.sink(Issue("error", f"{uri}:{error.line}", error.message))
             return unrendered(text).split("\n")
         if not page.steps:
