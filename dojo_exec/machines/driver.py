@@ -1,4 +1,10 @@
-"""The machine driver interface (8 methods, cf. kind's provider), its states and its errors."""
+"""The machine driver interface, its states and its errors.
+
+Two small protocols, each implemented by every provider (``embedded``, ``qemu``, a real
+``docker-machine``) and chosen by :mod:`.providers`: a :class:`Driver` does one machine's operations
+for one store and cluster; a :class:`Sweeper` finds and removes what a provider left (a cluster's,
+a run's, everything), so teardown and leak checks never need to know how a provider works.
+"""
 
 from __future__ import annotations
 
@@ -61,7 +67,7 @@ class CreateOptions:
 
 @runtime_checkable
 class Driver(Protocol):
-    """Machines behind one small interface: embedded Docker-in-Docker, or a real docker-machine."""
+    """One provider's machines of one store and cluster (see the module docstring)."""
 
     name: str
 
@@ -86,5 +92,40 @@ class Driver(Protocol):
     def exec(self, name: str, command: Sequence[str], interactive: bool = False) -> int:
         """Run ``command`` in the machine (a shell when empty); return its exit status."""
 
+    def kill(self, name: str) -> None:
+        """Stop a machine at once (no clean shutdown)."""
+
     def list(self) -> list[str]:
         """Names of the machines this driver knows."""
+
+    def states(self, names: Sequence[str]) -> dict[str, tuple[State, str]]:
+        """State of each machine, with a problem to show in ``ls``'s ERRORS ("" for none)."""
+
+    def url(self, name: str) -> str:
+        """``tcp://HOST:PORT`` where the machine's engine answers from this host."""
+
+    def engine_version(self, name: str, timeout: float = 10.0) -> str:
+        """The machine's engine version (``docker version``'s server), asked over TLS."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a sweep covers: one cluster, one run (``$DOJO_RUN``), or everything (both None)."""
+
+    cluster: str | None = None
+    run: str | None = None
+    stores: Sequence[object] = ()
+    """Machine stores to look in besides the default (``Store`` objects)."""
+
+
+@runtime_checkable
+class Sweeper(Protocol):
+    """A provider's leftovers: found and removed by label or record, after a crash or Ctrl-C."""
+
+    name: str
+
+    def leaks(self, scope: Scope) -> list[str]:
+        """What is left in ``scope``, one "kind name" line each."""
+
+    def remove(self, scope: Scope) -> list[str]:
+        """Remove everything in ``scope``; what was removed."""

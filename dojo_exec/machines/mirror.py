@@ -230,6 +230,17 @@ def ensure_mirror(
     return Mirror(container=str(container.name), url=f"http://{host}:{MIRROR_PORT}")
 
 
+def ensure_mirror_port(client: docker.DockerClient, *, log: Log = print) -> int:
+    """The running mirror's port on 127.0.0.1 (started and filled when needed): for VMs, which
+    reach the host's loopback through their user network, not through a Docker network."""
+    ensure_stand_ins(client, log=log)
+    container = _start(client, MIRROR_NAME, log)
+    port = _host_port(container)
+    _wait_ready(port)
+    push_stand_ins(client, port, log=log)
+    return port
+
+
 def remove_mirror(client: docker.DockerClient, *, name: str = MIRROR_NAME) -> None:
     """Remove the mirror container and its storage volume (the image is kept as a cache)."""
     container = _container(client, name)

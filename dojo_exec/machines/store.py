@@ -90,9 +90,17 @@ class Machine:
     engine_labels: list[str] = field(default_factory=list)
     engine_env: list[str] = field(default_factory=list)
     driver_name: str = DRIVER_NAME
+    api_host: str = ""
+    """Where this host reaches the engine when not at ``ip`` (a VM's forwarded port)."""
+    api_port: int = 0
+    ssh_port: int = 0
+    runtime: str = ""
+    """A VM's runtime folder (disk, sockets, pid: see :mod:`.qemu.vm`)."""
 
     @property
     def url(self) -> str:
+        if self.api_port:
+            return f"tcp://{self.api_host or '127.0.0.1'}:{self.api_port}"
         return f"tcp://{self.ip}:{ENGINE_PORT}"
 
     def to_config(self, root: Path) -> dict[str, Any]:
@@ -105,8 +113,8 @@ class Machine:
                 "IPAddress": self.ip,
                 "MachineName": self.name,
                 "SSHUser": "root",
-                "SSHPort": 0,
-                "SSHKeyPath": "",
+                "SSHPort": self.ssh_port,
+                "SSHKeyPath": f"{machine_dir}/id_rsa" if self.ssh_port else "",
                 "StorePath": str(root),
                 "SwarmMaster": False,
                 "SwarmHost": "",
@@ -119,6 +127,9 @@ class Machine:
                 "NodeSuite": self.suite,
                 "RequestedDriver": self.requested_driver,
                 "EnginePort": ENGINE_PORT,
+                "APIHost": self.api_host,
+                "APIPort": self.api_port,
+                "RuntimeDir": self.runtime,
             },
             "DriverName": self.driver_name,
             "HostOptions": {
@@ -193,6 +204,10 @@ class Machine:
             engine_labels=list(engine.get("Labels") or []),
             engine_env=list(engine.get("Env") or []),
             driver_name=config.get("DriverName", ""),
+            api_host=driver.get("APIHost", ""),
+            api_port=int(driver.get("APIPort") or 0),
+            ssh_port=int(driver.get("SSHPort") or 0),
+            runtime=driver.get("RuntimeDir", ""),
         )
 
 
