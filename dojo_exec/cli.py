@@ -6,7 +6,7 @@ dojo-exec verify [PAGES] [--changed] [--engine V] [-- PYTEST ARGS]
                               the pages changed since their recorded runs on that engine
 dojo-exec update [PAGES]      run pages and rewrite drifted promises
 dojo-exec report [PAGES] [--engine V]  each page against its latest recorded run (on engine V)
-dojo-exec leaks [--fail]      list Docker objects left by embedded machines ($DOJO_RUN's only)
+dojo-exec leaks [--fail]      list what machines left (containers, VMs; $DOJO_RUN's only)
 dojo-exec down [--all]        remove embedded machines, networks, volumes ($DOJO_RUN's or all)
 """
 
@@ -85,17 +85,15 @@ def leaks(args: argparse.Namespace) -> int:
     shared by every cluster and kept between runs on purpose; it is listed only with
     ``--all`` (``dojo-exec down`` removes it).
     """
+    from dojo_exec.machines.driver import Scope
     from dojo_exec.machines.labels import LABEL_ROLE
-    from dojo_exec.machines.teardown import leaks as find_leaks
-    from dojo_exec.machines.teardown import run_leaks
+    from dojo_exec.machines.providers import sweepers
 
     client = _client()
     run = None if args.all else (args.scope or _run_scope())
+    found = [item for sweeper in sweepers() for item in sweeper.leaks(Scope(run=run))]
     if run is not None:
-        found = run_leaks(client, run)
         err.print(f"(what run {run} created; DOJO_RUN= or --all for everything)")
-    else:
-        found = find_leaks(client)
     if not args.all:
         kept = {
             f"{kind} {name}"
@@ -119,12 +117,13 @@ def leaks(args: argparse.Namespace) -> int:
 
 
 def down(args: argparse.Namespace) -> int:
-    """Remove what the embedded machines created: this run's (``$DOJO_RUN``) or, else, all."""
-    from dojo_exec.machines.teardown import remove_all, remove_run
+    """Remove what the machines created (every provider's): this run's (``$DOJO_RUN``) or all."""
+    from dojo_exec.machines.driver import Scope
+    from dojo_exec.machines.providers import sweepers
 
-    client = _client()
+    _client()  # no engine: a one-line error
     run = None if args.all else (args.scope or _run_scope())
-    removed = remove_run(client, run) if run is not None else remove_all(client)
+    removed = [item for sweeper in sweepers() for item in sweeper.remove(Scope(run=run))]
     for item in removed:
         print(f"removed {item}")
     return 0

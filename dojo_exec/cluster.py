@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import subprocess
 import tempfile
 import uuid
 from dataclasses import dataclass, field
@@ -20,7 +21,10 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 EMBEDDED = "embedded"
+QEMU = "qemu"
 NO_MACHINES = "none"
+SHIM_DRIVERS = (EMBEDDED, QEMU)
+"""Drivers served by this package's ``docker-machine`` shim (the others by a real binary)."""
 # Until a page points its client at a machine (``eval $(docker-machine env NAME)``), a
 # ``docker`` command must not reach the engine the machines run on: it fails with this name.
 NO_MACHINE_CHOSEN = "unix:///dojo-exec/no-machine-chosen--run-eval-docker-machine-env.sock"
@@ -34,6 +38,7 @@ class Cluster:
     root: Path
     driver: str = EMBEDDED
     extra_env: dict[str, str] = field(default_factory=dict)
+    reaper: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
 
     @property
     def storage(self) -> Path:
@@ -59,6 +64,10 @@ class Cluster:
             folder.mkdir(parents=True, exist_ok=True)
         if driver != NO_MACHINES:
             cluster._install_docker_machine()
+        if driver == EMBEDDED:  # removes the cluster if this process dies without doing it
+            from dojo_exec.reaper import start_reaper
+
+            cluster.reaper = start_reaper(name, root, driver)
         return cluster
 
     def _install_docker_machine(self) -> None:
@@ -66,7 +75,7 @@ class Cluster:
         # its constants in every pytest session, which need neither the shim nor pexpect
         from dojo_exec.machines.cli import choose_docker_machine, install_shim
 
-        if self.driver == EMBEDDED:
+        if self.driver in SHIM_DRIVERS:
             install_shim(self.bin_dir)
             return
         real = choose_docker_machine(self.driver)
@@ -95,6 +104,8 @@ class Cluster:
                 "DOJO_CLUSTER": self.name,
                 "HOME": env.get("HOME", str(self.root)),
                 "NO_COLOR": "1",
+                # the provider of every machine the page creates, whatever its --driver says
+                **({"DOJO_DRIVER": self.driver} if self.driver in SHIM_DRIVERS else {}),
                 "LC_ALL": env.get("LC_ALL", "C.UTF-8"),
             }
         )
@@ -103,42 +114,45 @@ class Cluster:
 
     @property
     def driver_label(self) -> str:
-        """How the run's provenance names the machines."""
-        if self.driver == EMBEDDED:
-            return "embedded (Docker-in-Docker)"
+        """How the run's provenance names the machines (qemu: with accelerator, guest kernel)."""
         if self.driver == NO_MACHINES:
             return "none (local shell)"
-        return f"{self.driver} (docker-machine)"
+        from dojo_exec.machines.providers import describe
+
+        return describe(self.driver)
 
     def teardown(self) -> list[str]:
         """Remove every machine of this cluster; returns what was removed."""
         removed: list[str] = []
         try:
-            if self.driver == EMBEDDED:
-                removed = _remove_embedded(self.name)
+            if self.driver in SHIM_DRIVERS:
+                removed = _remove_provided(self)
             elif self.driver != NO_MACHINES:
                 removed = _remove_real(self)
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+            if self.reaper is not None:
+                from dojo_exec.reaper import stop_reaper
+
+                stop_reaper(self.reaper)
+                self.reaper = None
         return removed
 
 
-def _remove_embedded(cluster: str) -> list[str]:
-    # the Docker SDK only for pages with embedded machines (driver=none needs no engine)
-    import docker
-    from docker.errors import DockerException
+def _remove_provided(cluster: Cluster) -> list[str]:
+    """Every provider's sweep of the cluster (a page may have made machines of several)."""
+    from dojo_exec.machines.driver import MachineError, Scope
+    from dojo_exec.machines.providers import sweepers
+    from dojo_exec.machines.store import Store
 
-    try:
-        client = docker.from_env(timeout=60)
-        client.ping()
-    except DockerException:
-        return []
-    try:
-        from dojo_exec.machines.teardown import remove_cluster
-
-        return remove_cluster(client, cluster)
-    finally:
-        client.close()
+    removed: list[str] = []
+    scope = Scope(cluster=cluster.name, stores=[Store(cluster.storage)])
+    for sweeper in sweepers():
+        try:
+            removed += sweeper.remove(scope)
+        except MachineError as error:  # no engine for the embedded sweep: nothing of it to remove
+            log.debug("%s sweep of %s: %s", sweeper.name, cluster.name, error)
+    return removed
 
 
 def _remove_real(cluster: Cluster) -> list[str]:

@@ -1,8 +1,10 @@
-"""``docker-machine``-compatible command line over the embedded driver (``dojo-machine``).
+"""``docker-machine``-compatible command line over the machine providers (``dojo-machine``).
 
-Commands, output and exit codes follow docker/machine 0.16 (``commands/*.go``); the driver is
-shown honestly as ``embedded``.  ``install_shim`` writes the ``docker-machine`` script that the page
-runner puts first on ``PATH``; ``choose_docker_machine`` picks our shim or a real docker-machine.
+Commands, output and exit codes follow docker/machine 0.16 (``commands/*.go``); every machine is
+handled by its provider's driver, chosen by :mod:`.providers` (``embedded`` Docker-in-Docker,
+``qemu`` VMs), and shown honestly in ``ls``.  ``install_shim`` writes the ``docker-machine``
+script that the page runner puts first on ``PATH``; ``choose_docker_machine`` picks our shim or
+a real docker-machine.
 """
 
 from __future__ import annotations
@@ -17,14 +19,16 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
-from dojo_exec.machines import formats
+from dojo_exec.machines import formats, providers
 from dojo_exec.machines.driver import (
     CreateOptions,
+    Driver,
     HostDoesNotExist,
     HostNotRunning,
     MachineError,
+    Scope,
     State,
 )
 from dojo_exec.machines.real import SHIM_MARKER, delegate_if_real, find_real_docker_machine
@@ -73,7 +77,7 @@ def default_shim_dir() -> Path:
 
 def choose_docker_machine(driver: str) -> str:
     """The ``docker-machine`` to run for ``driver``: our shim, or a real one for a real driver."""
-    if driver in EMBEDDED_NAMES:
+    if providers.provider_name(driver) is not None:
         return str(install_shim(default_shim_dir()))
     real = find_real_docker_machine()
     if real is None:
@@ -100,20 +104,21 @@ def err(text: str) -> None:
 
 
 class Context:
-    """Store + lazily created driver, shared by the commands."""
+    """Store + the drivers of its machines' providers (made when first needed)."""
 
     def __init__(self, store: Store, argv: Sequence[str] = ()) -> None:
         self.store = store
         self.argv = list(argv)  # the whole command line, for env's usage hint
-        self._driver: Any = None
+        self._drivers: dict[str, Driver] = {}
 
-    @property
-    def driver(self) -> Any:
-        if self._driver is None:
-            from dojo_exec.machines.dind import DindDriver
+    def provider_driver(self, provider: str) -> Driver:
+        if provider not in self._drivers:
+            self._drivers[provider] = providers.driver(provider, self.store, progress=self.progress)
+        return self._drivers[provider]
 
-            self._driver = DindDriver(store=self.store, progress=self.progress)
-        return self._driver
+    def driver(self, name: str) -> Driver:
+        """The driver of the provider that made machine ``name``."""
+        return self.provider_driver(providers.provider_of(self.store, name))
 
     def progress(self, message: str) -> None:
         out(message + "\n")
@@ -158,18 +163,18 @@ def cmd_create(ctx: Context, argv: list[str]) -> int:
         )
     if ctx.store.exists(name):
         raise MachineError(f'Host already exists: "{name}"')
-    if requested not in EMBEDDED_NAMES:
-        note = "embedded driver: running as a Docker-in-Docker container instead of"
-        err(f"({name}) {note} {requested}")
+    provider = providers.provider_for_create(requested)
+    if providers.provider_name(requested) != provider:
+        err(f"({name}) {_INSTEAD[provider]} {requested}")
     certs_dir = ctx.store.certs_dir
     if not (certs_dir / "ca.pem").exists():
         out(f"Creating CA: {certs_dir / 'ca.pem'}\n")
     if not (certs_dir / "cert.pem").exists():
         out(f"Creating client certificate: {certs_dir / 'cert.pem'}\n")
     out("Running pre-create checks...\n")
-    driver = ctx.driver
+    driver = ctx.provider_driver(provider)
     out("Creating machine...\n")
-    driver.progress = lambda message: out(
+    driver.progress = lambda message: out(  # type: ignore[attr-defined]
         message + "\n" if message.startswith("(") else f"({name}) {message}\n"
     )
     driver.create(name, options)
@@ -181,6 +186,11 @@ def cmd_create(ctx: Context, argv: list[str]) -> int:
     )
     return 0
 
+
+_INSTEAD = {
+    providers.EMBEDDED: "embedded driver: running as a Docker-in-Docker container instead of",
+    providers.QEMU: "qemu driver: running as a QEMU virtual machine instead of",
+}
 
 _CREATE_VALUED = {
     "--engine-install-url",
@@ -307,15 +317,15 @@ def cmd_env(ctx: Context, argv: list[str]) -> int:
     if len(args.names) > 1:
         raise MachineError("Error: Expected one machine name as an argument")
     (name,) = ctx.target(args.names)
-    machine = ctx.store.load(name)
-    if ctx.driver.state(name) is not State.RUNNING:
+    ctx.load(name)
+    if ctx.driver(name).state(name) is not State.RUNNING:
         raise MachineError("Error checking TLS connection: Host is not running")
     out(
         formats.format_env(
             shell,
             command_line,
             name=name,
-            url=machine.url,
+            url=ctx.driver(name).url(name),
             cert_path=str(ctx.store.machine_dir(name)),
         )
     )
@@ -348,10 +358,10 @@ def cmd_config(ctx: Context, argv: list[str]) -> int:
     parser.add_argument("names", nargs="*")
     args = parser.parse_args(argv)
     (name, *_) = ctx.target(args.names)
-    machine = ctx.store.load(name)
-    if ctx.driver.state(name) is not State.RUNNING:
+    ctx.load(name)
+    if ctx.driver(name).state(name) is not State.RUNNING:
         raise MachineError("Error running connection boilerplate: Host is not running")
-    out(formats.format_config(str(ctx.store.machine_dir(name)), machine.url))
+    out(formats.format_config(str(ctx.store.machine_dir(name)), ctx.driver(name).url(name)))
     return 0
 
 
@@ -363,7 +373,7 @@ def cmd_ip(ctx: Context, argv: list[str]) -> int:
     errors: list[str] = []
     for name in names:
         try:
-            lines.append(ctx.driver.ip(name) + "\n")
+            lines.append(ctx.driver(name).ip(name) + "\n")
         except HostNotRunning as error:
             errors.append(f"Error getting IP address: {error}")
     out("".join(lines))
@@ -377,10 +387,10 @@ def cmd_url(ctx: Context, argv: list[str]) -> int:
     if len(names) > 1:
         raise MachineError("Error: Expected one machine name as an argument")
     (name,) = ctx.target(names)
-    machine = ctx.store.load(name)
-    if ctx.driver.state(name) is not State.RUNNING:
+    ctx.load(name)
+    if ctx.driver(name).state(name) is not State.RUNNING:
         raise HostNotRunning(name)
-    out(machine.url + "\n")
+    out(ctx.driver(name).url(name) + "\n")
     return 0
 
 
@@ -390,7 +400,7 @@ def cmd_status(ctx: Context, argv: list[str]) -> int:
         raise MachineError("Error: Expected one machine name as an argument")
     (name,) = ctx.target(names)
     ctx.load(name)
-    out(f"{ctx.driver.state(name)}\n")
+    out(f"{ctx.driver(name).state(name)}\n")
     return 0
 
 
@@ -422,7 +432,7 @@ def _state_action(
             ctx.load(name)
 
         def act(name: str) -> None:
-            state = ctx.driver.state(name)
+            state = ctx.driver(name).state(name)
             if expected is not None and state is expected:
                 raise MachineError(f'Machine "{name}" is already {str(expected).lower()}.')
             out(f'{_ING[verb]} "{name}"...\n')
@@ -442,12 +452,8 @@ def _state_action(
 
 
 def _call(ctx: Context, method: str, name: str) -> None:
-    driver = ctx.driver
-    if method == "kill":
-        container = driver._container(name)
-        if container is not None:
-            container.kill()
-    elif method == "restart":
+    driver = ctx.driver(name)
+    if method == "restart":
         driver.stop(name)
         driver.start(name)
     else:
@@ -479,7 +485,7 @@ def cmd_rm(ctx: Context, argv: list[str]) -> int:
     def remove(name: str) -> tuple[str, str]:
         """Remove one machine; returns (stdout, stderr) text, printed in argument order."""
         try:
-            ctx.driver.remove(name, force=args.force)
+            ctx.driver(name).remove(name, force=args.force)
         except MachineError as error:
             message = f'Error removing host "{name}": {error}'
             if args.force:
@@ -510,12 +516,14 @@ def _release_shared_services(ctx: Context) -> None:
     A failure here is reported on stderr and does not fail ``rm`` (its machines are gone);
     ``dojo-machine down --all`` removes what is left.
     """
+    if providers.EMBEDDED not in ctx._drivers:
+        return  # no embedded machine was removed: the shared services are its
     import docker.errors
 
-    from dojo_exec.machines.teardown import release_shared_services
+    from dojo_exec.machines.teardown import DindSweeper
 
     try:
-        release_shared_services(ctx.driver.client)
+        DindSweeper().release()
     except (MachineError, docker.errors.DockerException) as error:
         err(f"could not remove the shared services: {error}")
 
@@ -527,7 +535,7 @@ def cmd_ssh(ctx: Context, argv: list[str]) -> int:
     command = argv[1:]
     if command and command[0] == "--":
         command = command[1:]
-    return int(ctx.driver.exec(name, command, interactive=sys.stdin.isatty()))
+    return int(ctx.driver(name).exec(name, command, interactive=sys.stdin.isatty()))
 
 
 def cmd_version(ctx: Context, argv: list[str]) -> int:
@@ -538,27 +546,23 @@ def cmd_version(ctx: Context, argv: list[str]) -> int:
     if len(names) != 1:
         raise MachineError("Error: Expected one machine name as an argument")
     ctx.load(names[0])
-    if ctx.driver.state(names[0]) is not State.RUNNING:
+    if ctx.driver(names[0]).state(names[0]) is not State.RUNNING:
         raise HostNotRunning(names[0])
-    out(ctx.driver.engine_version(names[0]) + "\n")
+    out(ctx.driver(names[0]).engine_version(names[0]) + "\n")
     return 0
 
 
 def cmd_down(ctx: Context, argv: list[str]) -> int:
     """Extension: remove a cluster (``--cluster C``, default ``$DOJO_CLUSTER``) or ``--all``."""
-    from dojo_exec.machines.dind import engine_client
-    from dojo_exec.machines.teardown import remove_all, remove_cluster
-
     parser = _parser("down")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--cluster", default=None)
     group.add_argument("--all", action="store_true")
     args = parser.parse_args(argv)
-    client = engine_client()
-    if args.all:
-        removed = remove_all(client, stores=[ctx.store])
-    else:
-        removed = remove_cluster(client, args.cluster or cluster_name(), stores=[ctx.store])
+    cluster = None if args.all else (args.cluster or cluster_name())
+    removed: list[str] = []
+    for sweeper in providers.sweepers():
+        removed += sweeper.remove(Scope(cluster=cluster, stores=[ctx.store]))
     for item in removed:
         out(f"Removed {item}\n")
     return 0
@@ -685,9 +689,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         err(f"{prog_name()}: '{command}' is not a {prog_name()} command. See '{prog_name()} help'.")
         return 1
-    delegate_if_real(store, command, command_args, args)
     started = time.monotonic()
     try:
+        delegate_if_real(store, command, command_args, args)
         return handler(Context(store, args), command_args)
     except SystemExit as exit_:  # argparse --help
         return int(exit_.code or 0)

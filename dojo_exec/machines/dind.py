@@ -73,6 +73,16 @@ API_VERSION = "1.41"  # engine 20.10; engines 26+ still accept it
 ENGINE_ENV_VARS = ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_CONTEXT")
 
 Progress = Callable[[str], None]
+CONTAINER_STATES = {
+    "running": State.RUNNING,
+    "created": State.STOPPED,
+    "exited": State.STOPPED,
+    "paused": State.PAUSED,
+    "restarting": State.STARTING,
+    "removing": State.STOPPING,
+    "dead": State.ERROR,
+}
+"""A node container's status as a machine state."""
 
 
 def engine_environ(environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -160,7 +170,9 @@ def host_config(api: Any, options: Mapping[str, Any], volume: str) -> dict[str, 
     return config
 
 
-def tls_client(machine_dir: Path, ip: str, timeout: float = 10.0) -> docker.DockerClient:
+def tls_client(
+    machine_dir: Path, ip: str, timeout: float = 10.0, port: int = ENGINE_PORT
+) -> docker.DockerClient:
     """A docker-py client of a machine's engine, verifying its server cert like the docker CLI."""
     tls = docker.tls.TLSConfig(
         client_cert=(str(machine_dir / "cert.pem"), str(machine_dir / "key.pem")),
@@ -168,7 +180,7 @@ def tls_client(machine_dir: Path, ip: str, timeout: float = 10.0) -> docker.Dock
         verify=True,
     )
     client = docker.DockerClient(
-        base_url=f"https://{ip}:{ENGINE_PORT}",
+        base_url=f"https://{ip}:{port}",
         tls=tls,
         timeout=int(max(timeout, 1)),
         version=API_VERSION,  # no version probe before trust_env is off
@@ -190,7 +202,7 @@ def _tar(files: Mapping[str, bytes], mode: int = 0o600) -> bytes:
     return buffer.getvalue()
 
 
-def _remove_cgroup_parent(name: str) -> None:
+def remove_cgroup_parent(name: str) -> None:
     """Remove the (empty) host cgroup directories a cgroup v1 node's engine created."""
     root = Path("/sys/fs/cgroup")
     if not root.is_dir():
@@ -257,15 +269,37 @@ class DindDriver:
             container = self.client.containers.get(record.container or self.container_name(name))
         except docker.errors.NotFound:
             return State.ERROR if record.container else State.NONE
-        return {
-            "running": State.RUNNING,
-            "created": State.STOPPED,
-            "exited": State.STOPPED,
-            "paused": State.PAUSED,
-            "restarting": State.STARTING,
-            "removing": State.STOPPING,
-            "dead": State.ERROR,
-        }.get(container.status, State.ERROR)
+        return CONTAINER_STATES.get(container.status, State.ERROR)
+
+    def states(self, names: Sequence[str]) -> dict[str, tuple[State, str]]:
+        """One engine query for all: containers of other clusters may be removed meanwhile
+        (pages run in parallel), which must not break ``ls``."""
+        if not names:
+            return {}
+        try:
+            statuses = {
+                name.lstrip("/"): c["State"]
+                for c in self.client.api.containers(
+                    all=True, filters={"label": f"{LABEL_MANAGED}=1"}
+                )
+                for name in c.get("Names") or []
+            }
+        except docker.errors.DockerException as error:
+            raise MachineError(f"Error listing machines: {error}") from error
+        found: dict[str, tuple[State, str]] = {}
+        for name in names:
+            record = self._record(name)
+            status = statuses.get(record.container)
+            if not record.ip and not status:
+                found[name] = (State.NONE, "")  # being created
+            elif status is None:
+                found[name] = (State.ERROR, f"container {record.container} not found")
+            else:
+                found[name] = (CONTAINER_STATES.get(status, State.ERROR), "")
+        return found
+
+    def url(self, name: str) -> str:
+        return self._record(name).url
 
     def ip(self, name: str) -> str:
         record = self._record(name)
@@ -519,6 +553,11 @@ class DindDriver:
             raise MachineError(f"Error stopping {name}: its container is gone")
         container.stop(timeout=STOP_TIMEOUT)
 
+    def kill(self, name: str) -> None:
+        container = self._container(name)
+        if container is not None:
+            container.kill()
+
     def remove(self, name: str, force: bool = False) -> None:
         """Remove container, volume, machine directory (and the network after the last one)."""
         record = self._record(name)
@@ -545,7 +584,7 @@ class DindDriver:
                     f"{record.volume} is still there after {attempts} attempts"
                 )
             time.sleep(0.25 * (attempt + 1))
-        _remove_cgroup_parent(object_name(record.cluster, record.name))
+        remove_cgroup_parent(object_name(record.cluster, record.name))
         with certs.file_lock(lock_path(f"cluster-{record.cluster}")):
             nodes = [f"{LABEL_CLUSTER}={record.cluster}", f"{LABEL_ROLE}={ROLE_NODE}"]
             # no per-container inspect: races with rm
@@ -644,11 +683,13 @@ def remove_network(client: docker.DockerClient, name: str) -> bool:
 
 
 __all__ = [
+    "CONTAINER_STATES",
     "DindDriver",
     "HostDoesNotExist",
     "engine_client",
     "engine_environ",
     "machine_labels",
+    "remove_cgroup_parent",
     "remove_network",
     "tls_client",
 ]

@@ -20,8 +20,8 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from dojo_exec.machines.dind import LABEL_STORE, _remove_cgroup_parent, remove_network
-from dojo_exec.machines.driver import MachineError
+from dojo_exec.machines.dind import LABEL_STORE, remove_cgroup_parent, remove_network
+from dojo_exec.machines.driver import MachineError, Scope
 from dojo_exec.machines.host_lock import shared_services_exclusive
 from dojo_exec.machines.labels import (
     LABEL_CLUSTER,
@@ -86,7 +86,7 @@ def remove_cluster(
     def remove_container(container: docker.models.containers.Container) -> str:
         with contextlib.suppress(docker.errors.NotFound):
             container.remove(force=True, v=True)
-        _remove_cgroup_parent(str(container.name))
+        remove_cgroup_parent(str(container.name))
         return f"container {container.name}"
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(containers))) as pool:
@@ -257,6 +257,53 @@ def release_shared_services(client: docker.DockerClient) -> list[str]:
         nodes = client.api.containers(  # no per-container inspect: races with rm
             all=True, filters={"label": f"{LABEL_ROLE}={ROLE_NODE}"}
         )
-        if nodes:
+        if nodes or _vms_running():
             return []
         return _remove_shared_services(client)
+
+
+def _vms_running() -> bool:
+    """Whether a qemu machine runs: it reaches the mirror through the host's loopback."""
+    from dojo_exec.machines.qemu.vm import all_vms
+
+    return any(vm.running() for vm in all_vms())
+
+
+class DindSweeper:
+    """The embedded provider's :class:`~.driver.Sweeper`: its labelled Docker objects."""
+
+    name = "embedded"
+
+    def __init__(self, client: docker.DockerClient | None = None) -> None:
+        self._client = client
+
+    @property
+    def client(self) -> docker.DockerClient:
+        if self._client is None:
+            from dojo_exec.machines.dind import engine_client
+
+            client = engine_client()
+            try:
+                client.ping()
+            except docker.errors.DockerException as error:
+                raise MachineError(f"Cannot reach the Docker engine: {error}") from error
+            self._client = client
+        return self._client
+
+    def leaks(self, scope: Scope) -> list[str]:
+        stores = [s for s in scope.stores if isinstance(s, Store)]
+        if scope.run is not None:
+            return run_leaks(self.client, scope.run)
+        return leaks(self.client, scope.cluster, stores=stores)
+
+    def remove(self, scope: Scope) -> list[str]:
+        stores = [s for s in scope.stores if isinstance(s, Store)]
+        if scope.run is not None:
+            return remove_run(self.client, scope.run, stores)
+        if scope.cluster is not None:
+            return remove_cluster(self.client, scope.cluster, stores)
+        return remove_all(self.client, stores)
+
+    def release(self) -> list[str]:
+        """The shared services, once no node of any run is left (see the module docstring)."""
+        return release_shared_services(self.client)
