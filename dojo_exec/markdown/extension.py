@@ -22,12 +22,14 @@ from markdown import Extension, Markdown
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 
+from dojo_exec.freshness import engine_freshness
 from dojo_exec.markdown.render import Issue, fill_fragments, render_page, unrendered
 from dojo_exec.markdown.report import render_report
 from dojo_exec.markdown.site import SiteReport, page_url, scan_site
 from dojo_exec.page import TAG, Page, PageError, parse_text
 from dojo_exec.transcripts import (
     RunRecord,
+    Transcript,
     TranscriptError,
     find_secrets,
     load_transcript,
@@ -45,11 +47,16 @@ Mode = Literal["recorded", "live", "off"]
 @dataclass(frozen=True)
 class Target:
     """The page being rendered: its path in the docs dir, its parsed source (front matter
-    included; None: parse the Markdown given) and the recorded run to show."""
+    included; None: parse the Markdown given) and its recorded runs."""
 
     uri: str
     page: Page | None
-    run: RunRecord | None
+    transcript: Transcript | None
+
+    @property
+    def run(self) -> RunRecord | None:
+        """The run the page shows: its newest, whatever the engine."""
+        return self.transcript.latest if self.transcript else None
 
 
 @dataclass(frozen=True)
@@ -152,7 +159,7 @@ class DojoExtension(Extension):
         except TranscriptError as error:
             self.sink(Issue("error", where.uri, str(error)))
             transcript = None
-        return Target(where.uri, page, transcript.latest if transcript else None)
+        return Target(where.uri, page, transcript)
 
     def report(self, where: Located, uri: str) -> SiteReport:
         if self.site is not None:
@@ -199,8 +206,20 @@ class StepsPreprocessor(Preprocessor):
         if target.uri == "<page>":
             message = "the generator does not say which page this is: steps shown as not verified"
             ext.sink(Issue("missing", target.uri, message))
+        judged = engine_freshness(page, target.transcript)
+        passed_on = {
+            step.index: [e for e, j in judged.items() if j.outcomes[step.index].status == "passed"]
+            for step in page.steps
+        }
         rendered = render_page(
-            text, page, offset, target.run, target.uri, mode=ext.mode, marker=ext.marker
+            text,
+            page,
+            offset,
+            target.run,
+            target.uri,
+            mode=ext.mode,
+            marker=ext.marker,
+            passed_on=passed_on,
         )
         for issue in rendered.issues:
             ext.sink(issue)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -109,9 +109,17 @@ _WHY: dict[Status, str] = {
 }
 
 
-def badge(outcome: Outcome, clean: Sanitizer, location: str, *, silent: bool = False) -> str:
+def badge(
+    outcome: Outcome,
+    clean: Sanitizer,
+    location: str,
+    *,
+    silent: bool = False,
+    engines: Sequence[str] = (),
+) -> str:
     """The verdict line (raw HTML, escaped); ``silent``: the step printed and promised
-    nothing, and the line says so (no empty output block follows)."""
+    nothing, and the line says so (no empty output block follows); ``engines``: the Docker
+    engine versions the step, as it is now, passed on (each engine's latest run)."""
     record, status = outcome.record, outcome.status
     text = BADGE_TEXT[status]
     if status == "passed" and record is not None and record.attempts > 1:
@@ -131,11 +139,19 @@ def badge(outcome: Outcome, clean: Sanitizer, location: str, *, silent: bool = F
             meta.append(f"exit status {record.exit_status}")
     if silent:
         meta.append("no output")
+    if engines and status not in ("skipped", "stale", "missing"):
+        versions = ", ".join(dict.fromkeys(clean_version(engine) for engine in engines))
+        meta.append(f"{'on' if status == 'passed' else 'passed on'} Docker {versions}")
     meta_html = f' <span class="dojo-meta">{_attr(" · ".join(meta))}</span>' if meta else ""
     return (
         f'<p class="dojo-verdict"><span class="dojo-badge dojo-badge--{status}">'
         f"{_attr(text)}</span>{meta_html}</p>\n"
     )
+
+
+def clean_version(engine: str) -> str:
+    """``26.1.5+dfsg1`` → ``26.1.5``: the Docker version a reader knows."""
+    return engine.split("+", 1)[0]
 
 
 _CHECK_STATE: dict[bool | None, tuple[str, str]] = {
@@ -205,7 +221,9 @@ def step_anchor(step: Step) -> str:
     return f"step-{step.options.id}" if step.options.id else f"step-{step.line}"
 
 
-def render_step(outcome: Outcome, clean: Sanitizer, page_uri: str) -> tuple[str, str]:
+def render_step(
+    outcome: Outcome, clean: Sanitizer, page_uri: str, engines: Sequence[str] = ()
+) -> tuple[str, str]:
     """(Markdown of the command, HTML of the result) for one step; both empty when hidden.
 
     The command is a ``sh`` fence (highlighted, with Material's copy button); verdict,
@@ -232,7 +250,7 @@ def render_step(outcome: Outcome, clean: Sanitizer, page_uri: str) -> tuple[str,
             record.captured, origin="transcript", location=location, what="captured output"
         )
     silent = captured is not None and not captured.strip() and not (promised or "").strip()
-    parts = [badge(outcome, clean, location, silent=silent).rstrip("\n")]
+    parts = [badge(outcome, clean, location, silent=silent, engines=engines).rstrip("\n")]
     if status == "skipped" and promised is not None:  # what it would print
         parts.append(tabs([("Promised", promised)], f"dojo{step.index}"))
     if status != "skipped":
@@ -325,13 +343,14 @@ def render_page(
     *,
     mode: Literal["recorded", "live", "off"] = "recorded",
     marker: str = "DOJOEXEC",
+    passed_on: Mapping[int, Sequence[str]] | None = None,
 ) -> Rendered:
     """Replace every step of ``page`` in ``markdown`` (``page.text[offset:]``).
 
     Each step's result HTML is left out of the Markdown: a paragraph of one word,
     ``{marker}R{N}E``, indented like the step (so that a step in a list item, an admonition
     or a content tab stays there), stands in its place; :attr:`Rendered.fragments` maps
-    that word to the HTML.
+    that word to the HTML. ``passed_on``: step index → the Docker engines it passed on.
     """
     clean = Sanitizer()
     outcomes = match_records(page.steps, run.steps if run else None)
@@ -342,7 +361,8 @@ def render_page(
         if mode == "off":
             text = plain_step(outcome.step)
         else:
-            command, result = render_step(outcome, clean, page_uri)
+            engines = (passed_on or {}).get(outcome.step.index, ())
+            command, result = render_step(outcome, clean, page_uri, engines)
             text = command
             if result:
                 word = f"{marker}R{outcome.step.index}E"

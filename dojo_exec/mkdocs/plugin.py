@@ -210,9 +210,7 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
         if not self.active:
             return markdown
         uri = page.file.src_uri
-        transcript = self.transcripts.get(uri)
-        run = transcript.latest if transcript else None
-        self.extension.target = Target(uri, self.pages.get(uri), run)
+        self.extension.target = Target(uri, self.pages.get(uri), self.transcripts.get(uri))
         return markdown
 
     def _report(self, issue: Issue) -> None:
