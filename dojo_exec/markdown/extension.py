@@ -23,7 +23,13 @@ from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 
 from dojo_exec.freshness import engine_freshness
-from dojo_exec.markdown.render import Issue, fill_fragments, render_page, unrendered
+from dojo_exec.markdown.render import (
+    Issue,
+    fill_fragments,
+    render_page,
+    revision_date,
+    unrendered,
+)
 from dojo_exec.markdown.report import render_report
 from dojo_exec.markdown.site import SiteReport, page_url, scan_site
 from dojo_exec.page import TAG, Page, PageError, parse_text
@@ -68,6 +74,7 @@ class Located:
     base: Path  # relative transcript folders start here
     nav: object = None
     directory_urls: bool = False
+    meta: dict[str, Any] | None = None  # the page's metadata, which the theme reads
 
 
 @dataclass
@@ -138,6 +145,7 @@ class DojoExtension(Extension):
                 base=base,
                 nav=config.get("nav"),
                 directory_urls=bool(config.get("use_directory_urls")),
+                meta=page.meta if isinstance(getattr(page, "meta", None), dict) else None,
             )
         return Located(uri=None, docs=Path(self.getConfig("docs")), base=Path.cwd())
 
@@ -223,6 +231,8 @@ class StepsPreprocessor(Preprocessor):
         )
         for issue in rendered.issues:
             ext.sink(issue)
+        if where is not None and where.meta is not None and target.run is not None:
+            where.meta.setdefault("revision_date", revision_date(target.run))
         self.state.fragments, self.state.uri = rendered.fragments, target.uri
         self.state.styled = ext.mode != "off"
         return rendered.markdown.split("\n")

@@ -325,6 +325,12 @@ def provenance(
     return f'<p class="dojo-provenance">{_attr(text)}</p>\n'
 
 
+def revision_date(run: RunRecord) -> str:
+    """The page's "last update" as themes show it (``page.meta.revision_date``): when its
+    steps last ran, not when its text last changed."""
+    return f"verified {format_date(run.started)}"
+
+
 def header_offset(markdown: str, page_uri: str) -> int:
     """Offset just after the first H1 outside code blocks and comments (0 when none)."""
     heading = first_h1(markdown, Path(page_uri))

@@ -25,7 +25,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page as MkDocsPage
 
 from dojo_exec.markdown.extension import REPORT_START, DojoExtension, Target
-from dojo_exec.markdown.render import Issue
+from dojo_exec.markdown.render import Issue, revision_date
 from dojo_exec.markdown.report import HEADING
 from dojo_exec.markdown.site import site_report
 from dojo_exec.mkdocs.config import DojoExecConfig
@@ -210,7 +210,10 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
         if not self.active:
             return markdown
         uri = page.file.src_uri
-        self.extension.target = Target(uri, self.pages.get(uri), self.transcripts.get(uri))
+        target = Target(uri, self.pages.get(uri), self.transcripts.get(uri))
+        if target.run is not None and target.page is not None and target.page.steps:
+            page.meta.setdefault("revision_date", revision_date(target.run))  # "last update"
+        self.extension.target = target
         return markdown
 
     def _report(self, issue: Issue) -> None:

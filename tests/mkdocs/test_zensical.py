@@ -144,3 +144,17 @@ def test_plugin_and_extension_must_name_one_transcripts_folder(
         "dojo_exec: the plugin reads transcripts from 'transcripts', the dojo_exec.markdown "
         "extension from 'x': name one folder"
     ]
+
+
+@pytest.mark.parametrize("page", ["swarm.html", "unrecorded.html", "index.html"])
+def test_last_update_is_the_latest_run_under_both(
+    built_site: Path, zensical_sample: Path, page: str
+) -> None:
+    """The theme's "last update" of a page with steps is when they last ran."""
+    expected = ["verified 2026-11-25 23:48 UTC"] if page == "swarm.html" else []
+    for site in (built_site, zensical_sample):
+        dates = [
+            " ".join(e.text().split())
+            for e in parse((site / page).read_text()).find_all("aside", "md-source-file")
+        ]
+        assert dates == expected, (site, page)
