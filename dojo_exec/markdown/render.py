@@ -189,13 +189,15 @@ def _pre(text: str) -> str:
     return f'<div class="highlight"><pre><span></span><code>{body}</code></pre></div>'
 
 
-def tabs(panels: Sequence[tuple[str, str]], key: str) -> str:
+def tabs(panels: Sequence[tuple[str, str]], key: str, *, pair: bool = False) -> str:
     """pymdownx.tabbed (alternate style) markup, written directly: no Markdown pass needed.
 
     The outputs are plain text: rendering them as raw HTML instead of nested fences keeps
     the plugin's build overhead small (no Pygments run per output). The first panel is
     shown. Outputs get no copy button (``no-copy``): the command above has one, and a
     button per output would cost a Tab stop and cover the end of a wide table's first line.
+    ``pair``: two panels narrow enough to stand side by side on a wide screen (the
+    stylesheet does it there; elsewhere they are tabs like any other).
     """
     name = f"__tabbed_{key}"
     checked = ' checked="checked"'
@@ -209,10 +211,22 @@ def tabs(panels: Sequence[tuple[str, str]], key: str) -> str:
     )
     blocks = "".join(f'<div class="tabbed-block">{_pre(text)}</div>' for _, text in panels)
     return (
-        f'<div class="tabbed-set tabbed-alternate no-copy" data-tabs="{key}:{len(panels)}">'
+        f'<div class="tabbed-set tabbed-alternate no-copy{" dojo-pair" if pair else ""}" '
+        f'data-tabs="{key}:{len(panels)}">'
         f'{inputs}<div class="tabbed-labels">{labels}</div>'
         f'<div class="tabbed-content">{blocks}</div></div>'
     )
+
+
+PAIR_COLUMNS = 36
+"""The widest output line that still fits half the content column of a wide screen."""
+
+
+def side_by_side(panels: Sequence[tuple[str, str]]) -> bool:
+    """Whether a step's panels are its capture and its promise alone, both narrow."""
+    if [title for title, _ in panels] != ["Captured", "Promised"]:
+        return False
+    return all(len(line) <= PAIR_COLUMNS for _, text in panels for line in text.splitlines())
 
 
 def step_anchor(step: Step) -> str:
@@ -266,7 +280,7 @@ def render_step(
             )
             panels.append((why, explanation))
         if panels:
-            parts.append(tabs(panels, f"dojo{step.index}"))
+            parts.append(tabs(panels, f"dojo{step.index}", pair=side_by_side(panels)))
         parts.append(_checks(outcome).rstrip("\n"))
     result = "".join(parts)
     anchor = _attr(step_anchor(step))

@@ -272,3 +272,34 @@ def test_every_kind_of_badge_meets_aa(chromium: Browser, server: str) -> None:  
     (SHOTS / "contrast-every-badge.txt").write_text(
         "".join(f"{kind} {ratio:.2f}:1\n" for kind, ratio in sorted(ratios.items()))
     )
+
+
+def test_short_outputs_stand_beside_their_promise_on_a_wide_screen(
+    chromium: Browser,  # noqa: F811
+    project_server: str,  # noqa: F811
+) -> None:
+    """Desktop: a short capture and its promise are both open, side by side, captured
+    first; a wide one keeps its tabs. Phone: every step has tabs, the capture open."""
+    pairs = 0
+    for size, (width, height) in VIEWPORTS.items():
+        page = chromium.new_page(viewport={"width": width, "height": height})
+        try:
+            page.goto(f"{project_server}/service.html", wait_until="networkidle")
+            results = page.locator(".dojo-result:has(.tabbed-set)").all()
+            for result in results:
+                blocks = result.locator(".tabbed-block")
+                paired = result.locator(".dojo-pair").count() == 1
+                if size == "desktop" and paired:
+                    result.scroll_into_view_if_needed()
+                    left, right = blocks.nth(0).bounding_box(), blocks.nth(1).bounding_box()
+                    assert left and right and blocks.nth(1).is_visible()
+                    assert left["y"] == right["y"] and left["x"] + left["width"] <= right["x"]
+                    pairs += 1
+                else:
+                    assert blocks.nth(0).is_visible()
+                    assert [blocks.nth(i).is_visible() for i in range(1, blocks.count())] == [
+                        False
+                    ] * (blocks.count() - 1)
+        finally:
+            page.close()
+    assert pairs >= 2
