@@ -333,7 +333,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(arguments)
     if extra:
         args.pytest_args = extra
-    return int(args.run(args))
+    from dojo_exec.interrupts import terminate_as_interrupt
+
+    terminate_as_interrupt()  # a SIGTERM ends any command as Ctrl-C does, cleaning up
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM outside pytest's session (its summary)
+        err.print("dojo-exec: interrupted", style="red", markup=False)
+        return int(INTERRUPTED)
+
+
+INTERRUPTED = 2
+"""The exit status of an interrupted command, as pytest's for an interrupted run."""
 
 
 if __name__ == "__main__":

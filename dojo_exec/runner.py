@@ -24,6 +24,7 @@ from typing import Any
 from dojo_exec import __version__
 from dojo_exec.chains import HANDOVER, chain_order
 from dojo_exec.cluster import EMBEDDED, NO_MACHINE_CHOSEN, NO_MACHINES, Cluster
+from dojo_exec.interrupts import deferred_interrupts
 from dojo_exec.judgement import Judgement, judge, match_options, shown_output
 from dojo_exec.page import (
     LOGOUTS,
@@ -175,8 +176,11 @@ class PageSession:
         self.cluster = Cluster.create(self.driver, base=self.cluster_base)
         self.driver_label = self.cluster.driver_label
         self.cluster.extra_env["DOJO_PAGE_DIR"] = str(self.page.path.resolve().parent)
-        self.shell = Shell(
-            env=self.cluster.env(), cwd=self.cluster.workdir, name=self.page.path.name
+        self.shell = Shell(  # its folder in the cluster's: removed with it, even by a reaper
+            env=self.cluster.env(),
+            cwd=self.cluster.workdir,
+            name=self.page.path.name,
+            tmp_base=self.cluster.root,
         )
         self.shell.start()
         for prerequisite in prerequisites:
@@ -246,17 +250,19 @@ class PageSession:
         return record
 
     def _teardown(self) -> None:
-        for machine_shell in self.machine_shells.values():
-            machine_shell.close()
-        self.machine_shells.clear()
-        try:
-            if self.shell is not None:
-                self.shell.close()
-        finally:
-            if self.cluster is not None:
-                self.cluster.teardown()
-            self.shell = None
-            self.cluster = None
+        # an interrupt arriving now (a second Ctrl-C, a SIGTERM) waits until it is done
+        with deferred_interrupts():
+            for machine_shell in self.machine_shells.values():
+                machine_shell.close()
+            self.machine_shells.clear()
+            try:
+                if self.shell is not None:
+                    self.shell.close()
+            finally:
+                if self.cluster is not None:
+                    self.cluster.teardown()
+                self.shell = None
+                self.cluster = None
 
     def _confirm_updates(self) -> None:
         """Run the page again with its rewritten promises; settle those the second run broke."""
@@ -469,7 +475,9 @@ class PageSession:
             return self.shell
         shell = self.machine_shells.get(name)
         if shell is None or not shell.alive:
-            shell = MachineShell(name, env=self.cluster.env(), cwd=self.cluster.workdir)
+            shell = MachineShell(
+                name, env=self.cluster.env(), cwd=self.cluster.workdir, tmp_base=self.cluster.root
+            )
             self.machine_shells[name] = shell
             shell.start()
         return shell

@@ -180,8 +180,10 @@ class Shell:
         term: str = DEFAULT_TERM,
         interrupt_grace: float = 3.0,
         start_timeout: float = 10.0,
+        tmp_base: Path | None = None,
     ) -> None:
         self.env = dict(os.environ if env is None else env)
+        self.tmp_base = tmp_base  # where its private folder is made (default: $TMPDIR)
         self.cwd = os.fspath(cwd) if cwd is not None else None
         self.columns = columns
         self.rows = rows
@@ -205,7 +207,9 @@ class Shell:
         """Spawn bash and wait for its first (silent) prompt."""
         if self._child is not None:
             return
-        self._tmpdir = Path(tempfile.mkdtemp(prefix=f"dojo-shell-{_safe(self.name)}-"))
+        self._tmpdir = Path(
+            tempfile.mkdtemp(prefix=f"dojo-shell-{_safe(self.name)}-", dir=self.tmp_base)
+        )
         env = {**self.env, "TERM": self.term, MARK_VARIABLE: self._mark.partition("=")[2]}
         for var in ("PROMPT_COMMAND", "PS0", "PS1", "PS2", "BASH_ENV", "ENV", "HISTFILE"):
             env.pop(var, None)
