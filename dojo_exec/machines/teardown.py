@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -68,6 +69,30 @@ def _machine_dirs(stores: Iterable[Store], cluster: str | None) -> list[tuple[St
     return found
 
 
+REMOVAL_WAIT = 60.0
+"""Seconds to wait for a container that another process is removing (``docker rm`` answers 409)."""
+
+
+def remove_or_await(container: docker.models.containers.Container) -> None:
+    """Remove ``container`` (and its anonymous volumes); if another process (a cluster's reaper,
+    a second ``down``) is already removing it, wait until it is gone instead of failing."""
+    try:
+        container.remove(force=True, v=True)
+    except docker.errors.NotFound:
+        return
+    except docker.errors.APIError as error:
+        if error.status_code != 409 or "in progress" not in str(error):
+            raise
+        deadline = time.monotonic() + REMOVAL_WAIT
+        while time.monotonic() < deadline:
+            try:
+                container.reload()
+            except docker.errors.NotFound:
+                return
+            time.sleep(0.2)
+        raise
+
+
 def remove_cluster(
     client: docker.DockerClient,
     cluster: str,
@@ -84,8 +109,7 @@ def remove_cluster(
     store_paths = [c.labels.get(LABEL_STORE, "") for c in containers]
 
     def remove_container(container: docker.models.containers.Container) -> str:
-        with contextlib.suppress(docker.errors.NotFound):
-            container.remove(force=True, v=True)
+        remove_or_await(container)
         remove_cgroup_parent(str(container.name))
         return f"container {container.name}"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import signal
 import subprocess
@@ -16,7 +17,13 @@ import docker.errors
 import pytest
 
 from dojo_exec.machines.store import Store
-from dojo_exec.machines.teardown import leaks, remove_cluster, remove_run, run_leaks
+from dojo_exec.machines.teardown import (
+    leaks,
+    remove_cluster,
+    remove_or_await,
+    remove_run,
+    run_leaks,
+)
 
 pytestmark = pytest.mark.docker
 
@@ -146,3 +153,27 @@ def test_a_malformed_run_id_is_refused_before_anything_is_made(
     said = (store.root.parent / "create-m1.err").read_text()
     assert "Invalid DOJO_RUN 'bad run!'" in said
     assert leaks(client, name, stores=[store]) == []
+
+
+def test_removing_a_container_another_process_is_removing_waits_for_it(
+    client: docker.DockerClient,
+) -> None:
+    """A cluster's reaper and ``down`` may remove the same node at once: the engine answers
+    the second ``rm -f`` 409 "removal … is already in progress", which is not a failure."""
+    label = {"dojo.test": f"removal-race-{uuid.uuid4().hex[:8]}"}
+    try:
+        for _ in range(4):
+            started = client.containers.run(
+                "busybox:latest", ["sleep", "600"], detach=True, labels=label
+            )
+            twins = [client.containers.get(started.id) for _ in range(2)]
+            with concurrent.futures.ThreadPoolExecutor(2) as pool:
+                for removal in [pool.submit(remove_or_await, twin) for twin in twins]:
+                    removal.result()  # neither raises
+            with pytest.raises(docker.errors.NotFound):
+                client.containers.get(started.id)
+    finally:
+        for left in client.containers.list(
+            all=True, filters={"label": f"dojo.test={label['dojo.test']}"}
+        ):
+            left.remove(force=True)
