@@ -158,3 +158,23 @@ def test_last_update_is_the_latest_run_under_both(
             for e in parse((site / page).read_text()).find_all("aside", "md-source-file")
         ]
         assert dates == expected, (site, page)
+
+
+def test_a_cached_zensical_build_follows_the_transcripts(tmp_path: Path) -> None:
+    """Zensical re-renders only what changed: the project's config names the transcripts
+    (and the pages, for the report) so that a page whose run is gone says so at once."""
+    root = Path(__file__).parents[2]
+    for folder in ("docs", "transcripts"):
+        shutil.copytree(root / folder, tmp_path / folder)
+    for name in ("mkdocs.yml", "pyproject.toml"):
+        shutil.copy(root / name, tmp_path / name)
+    site, _ = build_zensical(tmp_path / "mkdocs.yml")
+    assert "dojo-result--missing" not in (site / "swarm.html").read_text()
+    (tmp_path / "transcripts" / "swarm.md.json").unlink()
+    site, _ = build_zensical(tmp_path / "mkdocs.yml", clean=False)
+    statuses = {
+        e.attrs["class"] for e in article(site, "swarm.html").find_all("div", "dojo-result")
+    }
+    assert statuses == {"dojo-result dojo-result--missing"}
+    report = article(site, "report.html").text()
+    assert "Not verified: no recorded run." in report

@@ -23,12 +23,14 @@ def with_extension(config: Path) -> Path:
     return config
 
 
-def build_zensical(config: Path) -> tuple[Path, str]:
-    """Build the site of ``config`` with Zensical (from scratch); returns its folder and
-    what the build printed. A failed build fails the test with that output."""
+def build_zensical(config: Path, *, clean: bool = True) -> tuple[Path, str]:
+    """Build the site of ``config`` with Zensical (``clean``: from scratch, else reusing its
+    cache); returns its folder and what the build printed. A failed build fails the test
+    with that output."""
     root = config.parent
+    command = [sys.executable, "-m", "zensical", "build", "-f", str(config)]
     done = subprocess.run(
-        [sys.executable, "-m", "zensical", "build", "--clean", "-f", str(config)],
+        [*command, "--clean"] if clean else command,
         cwd=root,
         capture_output=True,
         text=True,
