@@ -1,4 +1,5 @@
-"""Tasks: tests, lint, verify-docs, update-docs, matrix, docs, slides, serve, bench.
+"""Tasks: tests, lint, verify-docs, update-docs, matrix, soak, interrupts, docs, slides,
+serve, bench.
 
 Every session installs the project into its own virtualenv, so a fresh machine needs
 only Python, nox and (for the Docker sessions) a running Docker engine.
@@ -192,6 +193,28 @@ def matrix(session: nox.Session) -> None:
 def update_docs(session: nox.Session) -> None:
     """Re-run every page and rewrite the promises that drifted (review with git diff)."""
     _run_pages(session, "--dojo-update")
+
+
+@nox.session
+def soak(session: nox.Session) -> None:
+    """The full verification N times in a row (``-- --runs N``, default 5): per run passes,
+    waits/retries and the slowest step; fails unless every run is green.  Each run records
+    in a temporary folder: the committed transcripts are not rewritten."""
+    _install(session, "test")
+    with _machines(session):
+        session.run("python", "benchmarks/soak.py", *session.posargs)
+
+
+@nox.session
+def interrupts(session: nox.Session) -> None:
+    """SIGINT/SIGTERM at 24 random points of real runs (``tests`` runs 6 of them): nothing left.
+
+    ``DOJO_INTERRUPT_SEED=N`` repeats a draw; ``DOJO_INTERRUPTS=N`` sets the count."""
+    _install(session, "test")
+    session.env["DOJO_INTERRUPTS"] = os.environ.get("DOJO_INTERRUPTS", "24")
+    with _machines(session):
+        session.run("pytest", "tests/test_interrupts.py", "-p", "no:cacheprovider", "-s",
+                    "-n", "0", "--timeout", "3600", *session.posargs)  # fmt: skip
 
 
 @nox.session
