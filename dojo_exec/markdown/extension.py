@@ -48,6 +48,7 @@ REPORT_START = "<!-- dojo_exec: report -->"
 REPORT_END = "<!-- /dojo_exec: report -->"
 OFF_REPORT = "This build does not show verification results (`dojo_exec`, `mode: off`)."
 Mode = Literal["recorded", "live", "off"]
+_REPORTED: set[str] = set()  # option problems already reported by this process
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,17 @@ class DojoExtension(Extension):
             "mode": ["recorded", "recorded: steps with their results; off: commands only"],
             "styles": [True, "put the stylesheet in each page that shows results"],
         }
-        super().__init__(**kwargs)
+        unknown = sorted(set(kwargs) - set(self.config))
+        super().__init__(**{key: value for key, value in kwargs.items() if key in self.config})
+        self.problems = [  # a bad option is an error line, never a traceback in a build
+            f"unknown option {key!r} (options: {', '.join(self.config)})" for key in unknown
+        ]
+        if self.getConfig("mode") not in ("recorded", "live", "off", False):
+            self.problems.append(
+                f"mode must be recorded or off, got {self.getConfig('mode')!r}: "
+                "steps are shown without results"
+            )
+            self.setConfig("mode", "off")
         self.target: Target | None = None  # set by a plugin before each page
         self.site: SiteReport | None = None  # set by a plugin: the report's inputs
         self.sink: Callable[[Issue], None] = _log_issue
@@ -118,13 +129,14 @@ class DojoExtension(Extension):
     @property
     def mode(self) -> Mode:
         mode = self.getConfig("mode")
-        if mode is False:  # unquoted `mode: off` is a YAML boolean
-            return "off"
-        if mode not in ("recorded", "live", "off"):
-            raise ValueError(f"dojo_exec.markdown: mode must be recorded or off, got {mode!r}")
-        return mode
+        return "off" if mode is False else mode  # unquoted `mode: off` is a YAML boolean
 
     def extendMarkdown(self, md: Markdown) -> None:
+        for problem in self.problems:  # once per build, not once per page
+            if problem not in _REPORTED:
+                _REPORTED.add(problem)
+                self.sink(Issue("error", "markdown_extensions: dojo_exec.markdown", problem))
+        self.problems = []
         md.registerExtension(self)
         state = _PageState()
         md.preprocessors.register(StepsPreprocessor(md, self, state), "dojo_exec", 35)

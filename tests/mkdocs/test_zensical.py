@@ -178,3 +178,28 @@ def test_a_cached_zensical_build_follows_the_transcripts(tmp_path: Path) -> None
     assert statuses == {"dojo-result dojo-result--missing"}
     report = article(site, "report.html").text()
     assert "Not verified: no recorded run." in report
+
+
+def test_bad_extension_options_are_one_line_each(built_site: Path, tmp_path: Path) -> None:
+    sample = built_site.parent
+    shutil.copytree(sample / "docs", tmp_path / "docs")
+    shutil.copytree(sample / "transcripts", tmp_path / "transcripts")
+    config = tmp_path / "mkdocs.yml"
+    shutil.copy(sample / "mkdocs.yml", config)
+    text = with_extension(config).read_text()
+    config.write_text(
+        text.replace(
+            "      transcripts: transcripts\n", "      mode: bogus\n      colour: red\n", 1
+        )
+    )
+    site, output = build_zensical(config)
+    errors = [line for line in output.splitlines() if "dojo_exec.markdown:" in line]
+    assert errors == [
+        "dojo_exec: markdown_extensions: dojo_exec.markdown: unknown option 'colour' "
+        "(options: transcripts, docs, mode, styles)",
+        "dojo_exec: markdown_extensions: dojo_exec.markdown: mode must be recorded or off, "
+        "got 'bogus': steps are shown without results",
+    ]
+    assert "Traceback" not in output
+    html = (site / "swarm.html").read_text()
+    assert "dojo-result" not in html and RESULT_MARKER not in html
