@@ -1,5 +1,5 @@
-"""Tasks: tests, lint, verify-docs, update-docs, matrix, soak, interrupts, docs, slides,
-serve, bench.
+"""Tasks: tests, lint, verify-docs, update-docs, matrix, soak, interrupts, docs,
+docs-zensical, slides, serve, bench.
 
 Every session installs the project into its own virtualenv, so a fresh machine needs
 only Python, nox and (for the Docker sessions) a running Docker engine.
@@ -222,6 +222,17 @@ def docs(session: nox.Session) -> None:
     """Build the site, and the deck into site/slides/, from the committed transcripts."""
     _install(session)
     session.run("mkdocs", "build", "--strict", *session.posargs)
+
+
+@nox.session(name="docs-zensical")
+def docs_zensical(session: nox.Session) -> None:
+    """The same site built with Zensical from the committed transcripts, offline: no MkDocs
+    plugin runs there, the ``dojo_exec.markdown`` extension renders the steps and the report;
+    then the deck into site/slides/ (``--strict``: a step it shows is stale or failed)."""
+    _install(session, "zensical")
+    session.run("zensical", "build", "--clean", "--strict", *session.posargs)
+    session.run("python", "-m", "dojo_exec.markdown.assets", "site")
+    session.run("python", "-m", "dojo_exec.slides", "--strict", "--out", "site/slides")
 
 
 @nox.session
