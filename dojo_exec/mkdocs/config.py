@@ -22,11 +22,17 @@ class DojoExecConfig(Config):
     - ``missing``: a step (or page) with no recorded run → ``warn`` or ``ignore``.
     - ``failed``: a step whose latest run failed, timed out or errored → ``warn``/``ignore``.
     - ``stale``: a step edited since its latest run → ``warn``/``ignore``.
-    - ``report_page``: path of the generated report page, or ``false`` for none.
+    - ``report_page``: path of the report page, or ``false`` for none. A page of that name in
+      the docs (as a site that also builds with Zensical has) keeps its own text and gets the
+      report where it has a ``<!-- dojo_exec: report -->`` line; else the page is generated.
     - ``slides``: the workshop deck (a Markdown file, relative to ``mkdocs.yml``; see
       :mod:`dojo_exec.slides`), built into ``<site_dir>/slides/`` after the site; ``""``: none.
-    - ``slides_page``: path of the generated page that links to the deck (for the nav), or
-      ``false`` for none.
+    - ``slides_page``: path of the page that links to the deck (for the nav), generated
+      unless the docs have one, or ``false`` for none.
+
+    The steps themselves are rendered by the ``dojo_exec.markdown`` extension: listed under
+    ``markdown_extensions:`` (for Zensical) or not, the plugin configures it with these
+    options (both must name the same ``transcripts``).
     - ``driver``: machines for ``live`` mode: ``embedded`` (default), ``none`` (pages that
       need no machines), or a real docker-machine driver.
 
