@@ -83,19 +83,22 @@ class Cluster:
 
     def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
         """Environment for the page's shell."""
+        from dojo_exec.machines.engines import ENV_CERT_PATH, ENV_TLS_VERIFY, current_engine
+
         env = dict(os.environ if base is None else base)
-        host_engine = env.get("DOJO_ENGINE_HOST") or (
-            env.get("DOCKER_HOST") if not env.get("DOCKER_MACHINE_NAME") else None
-        )
+        host_engine = current_engine(env)  # DOJO_ENGINE_HOST, else DOCKER_HOST/CONTEXT, else …
         for leaked in (
             "DOCKER_HOST",
             "DOCKER_TLS_VERIFY",
             "DOCKER_CERT_PATH",
+            "DOCKER_CONTEXT",
             "DOCKER_MACHINE_NAME",
+            ENV_TLS_VERIFY,
+            ENV_CERT_PATH,
         ):
             env.pop(leaked, None)
         if self.driver != NO_MACHINES:
-            env["DOJO_ENGINE_HOST"] = host_engine or "unix:///var/run/docker.sock"
+            env.update(host_engine.env())  # the engine the page's machines are made on
             env["DOCKER_HOST"] = NO_MACHINE_CHOSEN
         env.update(
             {

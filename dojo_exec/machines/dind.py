@@ -38,13 +38,15 @@ from dojo_exec.machines.driver import (
     MachineError,
     State,
 )
-from dojo_exec.machines.host_lock import shared_services_in_use
+from dojo_exec.machines.engines import Engine, current_engine, host_networks, reachable, remember
+from dojo_exec.machines.host_lock import host_lock, shared_services_in_use
 from dojo_exec.machines.internet import ROLE_INTERNET, ensure_internet, remove_internet
 from dojo_exec.machines.labels import (
     LABEL_CLUSTER,
     LABEL_MACHINE,
     LABEL_MANAGED,
     LABEL_ROLE,
+    current_run,
     run_labels,
 )
 from dojo_exec.machines.mirror import ensure_mirror
@@ -71,6 +73,9 @@ STOP_TIMEOUT = 10
 TLS_DIR = "/etc/docker/tls"
 API_VERSION = "1.41"  # engine 20.10; engines 26+ still accept it
 ENGINE_ENV_VARS = ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_CONTEXT")
+SUBNETS_LOCK = Path("/tmp/dojo-exec-subnets.lock")
+"""Held from choosing a cluster subnet to creating its network: engines sharing this host
+(their bridges route here) must not pick the same one at once."""
 
 Progress = Callable[[str], None]
 CONTAINER_STATES = {
@@ -89,26 +94,19 @@ def engine_environ(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment that reaches the *host* engine, not a machine.
 
     After ``eval $(docker-machine env manager1)`` the ``DOCKER_*`` variables point at a machine;
-    ``DOJO_ENGINE_HOST`` (set by the shim) or, failing that, the default socket is used then.
+    the engine ``DOJO_ENGINE_HOST`` names (see :mod:`.engines`) is used then.
     """
     env = dict(os.environ if environ is None else environ)
-    engine = env.get("DOJO_ENGINE_HOST")
-    if engine or env.get("DOCKER_MACHINE_NAME"):
-        for var in ENGINE_ENV_VARS:
-            env.pop(var, None)
-        if engine:
-            env["DOCKER_HOST"] = engine
+    engine = current_engine(env)
+    for var in ENGINE_ENV_VARS:
+        env.pop(var, None)
+    env.update(engine.cli_env())
     return env
 
 
 def engine_client(environ: Mapping[str, str] | None = None) -> docker.DockerClient:
     """A client of the host engine (see :func:`engine_environ`)."""
-    try:
-        return docker.from_env(environment=engine_environ(environ))
-    except docker.errors.DockerException as error:
-        raise MachineError(
-            f"Cannot reach the Docker engine that runs the machines: {error}"
-        ) from error
+    return current_engine(environ).client()
 
 
 def machine_labels(
@@ -233,8 +231,10 @@ class DindDriver:
         *,
         mirror: bool | None = None,
         progress: Progress | None = None,
+        engine: Engine | None = None,
     ) -> None:
-        self.client = client or engine_client()
+        self.engine = engine or current_engine()
+        self.client = client or self.engine.client()
         self.store = store or Store()
         self.cluster = cluster or cluster_name()
         self.suite = suite if suite is not None else node_suite()
@@ -311,6 +311,7 @@ class DindDriver:
         """Create, certify, start machine ``name``; on any failure remove what was made."""
         options = options or CreateOptions()
         machine_dir = self.store.reserve(name)
+        remember(current_run(), self.engine)  # so that `dojo-exec down` finds this engine
         record = Machine(
             name=name,
             cluster=self.cluster,
@@ -400,6 +401,12 @@ class DindDriver:
         container.put_archive("/", archive)
         self.progress(f"({record.name}) Starting the engine...")
         container.start()
+        if not self.engine.is_local() and not reachable(record.ip, ENGINE_PORT):
+            raise MachineError(
+                f"Error creating machine: {record.name}: engine {self.engine.describe()} runs "
+                f"it at {record.ip}, which this host cannot reach (route its subnet to that "
+                "engine's host: see the README, machines on other engines)"
+            )
         self.wait_engine(record.name, container)
 
     def _engine_env(self, record: Machine) -> dict[str, str]:
@@ -446,7 +453,12 @@ class DindDriver:
         for network in self.client.networks.list(names=[self.network_name]):
             if network.name == self.network_name:
                 return network
-        taken = []
+        with host_lock(SUBNETS_LOCK):
+            return self._create_network()
+
+    def _create_network(self) -> Network:
+        """The cluster's network on a subnet that neither this engine nor this host uses."""
+        taken: builtins.list[Any] = list(host_networks())
         for network in self.client.networks.list():
             for config in (network.attrs.get("IPAM") or {}).get("Config") or []:
                 with contextlib.suppress(ValueError, KeyError):
@@ -629,8 +641,7 @@ class DindDriver:
                 flags = ["-it"] if interactive else ["-i"]
             elif not _stdin_is_tty():
                 flags = ["-i"]
-            env = engine_environ()
-            env.setdefault("DOCKER_HOST", "unix:///var/run/docker.sock")
+            env = engine_environ()  # DOCKER_HOST or DOCKER_CONTEXT of the host engine
             return spawn.call([docker_cli, "exec", *flags, record.container, *argv], env=env)
         return self._exec_sdk(record.container, argv)
 

@@ -12,10 +12,14 @@ shim must not pay for the Docker SDK when a command needs none.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from dojo_exec.machines.driver import Driver, MachineError, Sweeper
 from dojo_exec.machines.store import DRIVER_NAME, Store
+
+if TYPE_CHECKING:
+    from dojo_exec.machines.engines import Engine
 
 EMBEDDED = DRIVER_NAME
 QEMU = "qemu"
@@ -76,12 +80,14 @@ def provider_of(store: Store, name: str) -> str:
     return recorded if recorded in PROVIDERS else REAL
 
 
-def sweepers() -> list[Sweeper]:
-    """Every provider's sweeper (teardown, ``dojo-exec leaks``/``down``)."""
+def sweepers(engines: Sequence[Engine] = ()) -> list[Sweeper]:
+    """Every provider's sweeper (teardown, ``dojo-exec leaks``/``down``): the embedded one once
+    per Docker engine of ``engines`` (none given: this process's engine)."""
     from dojo_exec.machines.qemu.sweeper import QemuSweeper
     from dojo_exec.machines.teardown import DindSweeper
 
-    return [DindSweeper(), QemuSweeper()]
+    embedded: list[Sweeper] = [DindSweeper(engine=engine) for engine in engines]
+    return [*(embedded or [DindSweeper()]), QemuSweeper()]
 
 
 def describe(provider: str) -> str:

@@ -23,6 +23,7 @@ import docker.errors
 
 from dojo_exec.machines.dind import LABEL_STORE, remove_cgroup_parent, remove_network
 from dojo_exec.machines.driver import MachineError, Scope
+from dojo_exec.machines.engines import Engine, current_engine
 from dojo_exec.machines.host_lock import shared_services_exclusive
 from dojo_exec.machines.labels import (
     LABEL_CLUSTER,
@@ -294,23 +295,28 @@ def _vms_running() -> bool:
 
 
 class DindSweeper:
-    """The embedded provider's :class:`~.driver.Sweeper`: its labelled Docker objects."""
+    """The embedded provider's :class:`~.driver.Sweeper`: its labelled Docker objects on one
+    engine (``engine``, default: this process's, see :mod:`.engines`)."""
 
     name = "embedded"
 
-    def __init__(self, client: docker.DockerClient | None = None) -> None:
+    def __init__(
+        self, client: docker.DockerClient | None = None, *, engine: Engine | None = None
+    ) -> None:
         self._client = client
+        self.engine = engine
 
     @property
     def client(self) -> docker.DockerClient:
         if self._client is None:
-            from dojo_exec.machines.dind import engine_client
-
-            client = engine_client()
+            engine = self.engine or current_engine()
+            client = engine.client()
             try:
                 client.ping()
             except docker.errors.DockerException as error:
-                raise MachineError(f"Cannot reach the Docker engine: {error}") from error
+                raise MachineError(
+                    f"Cannot reach Docker engine {engine.describe()}: {error}"
+                ) from error
             self._client = client
         return self._client
 
