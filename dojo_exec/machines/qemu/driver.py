@@ -32,6 +32,8 @@ from dojo_exec.machines import certs
 from dojo_exec.machines.driver import CreateOptions, HostNotRunning, MachineError, State
 from dojo_exec.machines.labels import current_run
 from dojo_exec.machines.qemu.image import VmImage, ensure_image
+from dojo_exec.machines.qemu.snapshot import Snapshot, ensure_snapshot
+from dojo_exec.machines.qemu.snapshot import enabled as snapshot_enabled
 from dojo_exec.machines.qemu.vm import Vm, VmLabel, free_port, qemu_binary
 from dojo_exec.machines.store import Machine, Store, cluster_name
 
@@ -210,11 +212,30 @@ class QemuDriver:
         (machine_dir / "id_rsa").write_bytes(private)
         (machine_dir / "id_rsa").chmod(0o600)
         (machine_dir / "id_rsa.pub").write_bytes(public)
-        vm.make_disk(image)
-        self._boot(record, vm, image, BOOT_TIMEOUT)
+        saved = self._snapshot(image)
+        vm.make_disk(saved.disk if saved else image.disk)
+        self._boot(record, vm, image, BOOT_TIMEOUT, incoming=saved.state if saved else None)
 
-    def _boot(self, record: Machine, vm: Vm, image: VmImage, timeout: float) -> None:
-        self.progress(f"({record.name}) Starting the VM (QEMU, {record.ip})...")
+    def _snapshot(self, image: VmImage) -> Snapshot | None:
+        """The image's saved VM (made by the first create that needs it), or None: cold boot."""
+        if not snapshot_enabled():
+            return None
+        try:
+            return ensure_snapshot(image, self.progress)
+        except MachineError as error:
+            self.progress(f"(snapshot) not used: {error}")
+            return None
+
+    def _boot(
+        self,
+        record: Machine,
+        vm: Vm,
+        image: VmImage,
+        timeout: float,
+        incoming: Path | None = None,
+    ) -> None:
+        how = "resuming the saved VM" if incoming else "booting"
+        self.progress(f"({record.name}) Starting the VM (QEMU, {how}, {record.ip})...")
         vm.launch(
             image,
             name=f"{self.cluster}-{record.name}",
@@ -222,10 +243,13 @@ class QemuDriver:
             ssh_port=record.ssh_port,
             l2_group=l2_group(record.cluster or self.cluster),
             mac=mac_address(record.cluster or self.cluster, record.name),
+            incoming=incoming,
         )
+        if incoming is not None:
+            vm.resume()
         deadline = time.monotonic() + timeout
-        self.progress(f"({record.name}) Waiting for the VM to boot...")
-        self._configure(record, vm, deadline)
+        self.progress(f"({record.name}) Waiting for the VM...")
+        self._configure(record, vm, deadline, expect_ready=incoming is None)
         self.progress(f"({record.name}) Waiting for the engine...")
         self._wait_engine(record, vm, deadline)
 
@@ -251,8 +275,11 @@ class QemuDriver:
             lines.append(f"FILE {target} {base64.b64encode(source.read_bytes()).decode()}")
         return [*lines, "END"]
 
-    def _configure(self, record: Machine, vm: Vm, deadline: float) -> None:
-        """Wait for the guest's "ready" on the config port, send the identity, read "ok"."""
+    def _configure(
+        self, record: Machine, vm: Vm, deadline: float, *, expect_ready: bool = True
+    ) -> None:
+        """Send the identity on the config port (after the guest's "ready" when it boots: a
+        resumed guest said it before it was saved), then read its "ok"."""
         while True:
             self._check_alive(record, vm)
             try:
@@ -260,7 +287,8 @@ class QemuDriver:
                     channel.settimeout(max(1.0, deadline - time.monotonic()))
                     channel.connect(str(vm.config_socket))
                     reader = channel.makefile("r", encoding="utf-8", newline="\n")
-                    _expect(reader, "ready", record.name)
+                    if expect_ready:
+                        _expect(reader, "ready", record.name)
                     payload = "\n".join(self._config_lines(record)) + "\n"
                     channel.sendall(payload.encode())
                     _expect(reader, "ok", record.name)

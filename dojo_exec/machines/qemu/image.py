@@ -135,7 +135,20 @@ def _ensure_rootfs(suite: str, log: Log) -> Path:
             f"debootstrap {suite}",
         )
         partial = work / "rootfs.tar"
-        _run(["tar", "-C", str(root), "--numeric-owner", "-cf", str(partial), "."], "tar")
+        apt_cache = "./var/cache/apt/archives/*.deb"
+        _run(
+            [
+                "tar",
+                "-C",
+                str(root),
+                "--numeric-owner",
+                f"--exclude={apt_cache}",
+                "-cf",
+                str(partial),
+                ".",
+            ],
+            "tar",
+        )
         partial.rename(tar)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import platform
+import shlex
 import shutil
 import signal
 import socket
@@ -148,27 +149,12 @@ class Vm:
     def running(self) -> bool:
         return self.pid() is not None
 
-    def make_disk(self, image: VmImage) -> None:
-        """A copy-on-write overlay of the image's base disk."""
+    def make_disk(self, backing: Path) -> None:
+        """A copy-on-write overlay of ``backing`` (the image's base disk, or a snapshot's)."""
         self.disk.unlink(missing_ok=True)
         qemu_img = shutil.which("qemu-img") or "qemu-img"
-        proc = spawn.run(
-            [
-                qemu_img,
-                "create",
-                "-q",
-                "-f",
-                "qcow2",
-                "-F",
-                "qcow2",
-                "-b",
-                str(image.disk),
-                str(self.disk),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        argv = [qemu_img, "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", str(backing)]
+        proc = spawn.run([*argv, str(self.disk)], capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise MachineError(f"qemu-img create failed: {proc.stderr.strip()}")
 
@@ -181,8 +167,13 @@ class Vm:
         ssh_port: int,
         l2_group: str,
         mac: str,
+        incoming: Path | None = None,
     ) -> None:
-        """Start QEMU daemonized (returns once it runs, or raises with its own error)."""
+        """Start QEMU daemonized (returns once it runs, or raises with its own error).
+
+        With ``incoming``, the VM resumes the state saved in that file (see :mod:`.snapshot`)
+        instead of booting; its disk must then overlay the snapshot's disk.
+        """
         accel = accelerator()
         for stale in (self.qmp_socket, self.config_socket, self.pid_file):
             stale.unlink(missing_ok=True)
@@ -210,6 +201,7 @@ class Vm:
             "-serial", f"file:{self.console_log}",
             "-pidfile", str(self.pid_file),
             "-daemonize",
+            *(["-incoming", f"exec:cat {shlex.quote(str(incoming))}"] if incoming else []),
         ]  # fmt: skip
         proc = spawn.run(argv, capture_output=True, text=True, check=False, cwd=self.directory)
         if proc.returncode != 0:
@@ -218,6 +210,21 @@ class Vm:
         if label is not None:
             label.pid = self.pid() or 0
             self.write_label(label)
+
+    def resume(self, timeout: float = 120.0) -> None:
+        """After an ``incoming`` launch: wait until the saved state is loaded, then run it (the
+        template was stopped before it was saved, so the state arrives paused)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status = str((self.qmp("query-status") or {}).get("status", ""))
+            if status == "running":
+                return
+            if status == "paused" or status == "postmigrate":
+                self.qmp("cont")
+                return
+            if status not in ("inmigrate", "prelaunch") or time.monotonic() > deadline:
+                raise MachineError(f"the saved VM did not load (QEMU status {status!r})")
+            time.sleep(0.1)
 
     def qmp(self, command: str, **arguments: Any) -> Any:
         """One QMP command on the monitor socket; its ``return`` value."""
