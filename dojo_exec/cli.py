@@ -1,6 +1,7 @@
 """``dojo-exec``: prepare images, run or update pages, find and remove leftovers.
 
-dojo-exec prepare [--engine V]  build what is missing (node image, stand-in images)
+dojo-exec prepare [--engine V] [--engines A,B]  build what is missing (node image, stand-in
+                              images); on each engine of A,B, copied from the default one
 dojo-exec verify [PAGES] [--changed] [--engine V] [-- PYTEST ARGS]
                               run pages (default docs/), record transcripts; --changed: only
                               the pages changed since their recorded runs on that engine
@@ -8,6 +9,7 @@ dojo-exec update [PAGES]      run pages and rewrite drifted promises
 dojo-exec report [PAGES] [--engine V]  each page against its latest recorded run (on engine V)
 dojo-exec leaks [--fail]      list what machines left (containers, VMs; $DOJO_RUN's only)
 dojo-exec down [--all]        remove embedded machines, networks, volumes ($DOJO_RUN's or all)
+                              leaks and down cover every engine the run made machines on
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import docker
+
+    from dojo_exec.machines.driver import Sweeper
+    from dojo_exec.machines.engines import Engine
 
 err = Console(stderr=True, emoji=False, highlight=False)
 
@@ -44,16 +51,74 @@ def _client() -> docker.DockerClient:
     return client
 
 
+def _engines(args: argparse.Namespace) -> list[Engine]:
+    """``--engines A,B`` (else ``$DOJO_ENGINES``): the Docker engines named, [] for none."""
+    from dojo_exec.machines.engines import ENV_ENGINES, parse_engines
+
+    listed = getattr(args, "engines", None) or os.environ.get(ENV_ENGINES, "")
+    if not listed:
+        return []
+    try:
+        return parse_engines(listed)
+    except ValueError as error:
+        err.print(f"dojo-exec: --engines: {error}", style="red", markup=False)
+        raise SystemExit(2) from None
+
+
+def _engine_client(engine: Engine) -> docker.DockerClient:
+    """A client of ``engine`` that answers, or a one-line error naming it."""
+    from dojo_exec.machines.driver import MachineError
+
+    try:
+        client = engine.client()
+        client.ping()
+    except Exception as error:  # MachineError, the SDK's, an ssh failure
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if not isinstance(error, MachineError):
+            message = f"engine {engine.describe()} does not answer: {message}"
+        err.print(f"dojo-exec: {message}", style="red", markup=False, soft_wrap=True)
+        raise SystemExit(2) from None
+    return client
+
+
 def prepare(args: argparse.Namespace) -> int:
-    """Build the node image and the stand-in images when missing (or stale)."""
-    from dojo_exec.machines.internet import ensure_internet_image
-    from dojo_exec.machines.node_image import DEFAULT_SUITE, ensure_node_image
-    from dojo_exec.machines.offline import use_stand_ins
-    from dojo_exec.machines.stand_ins import ensure_stand_ins
+    """Build the node image and the stand-in images when missing (or stale); with
+    ``--engines``, on each engine, copying from the default engine what it already has."""
+    from dojo_exec.machines.engine_images import copy_images, wanted_images
+    from dojo_exec.machines.node_image import DEFAULT_SUITE
 
     _choose_engine(args)
     client = _client()
     suite = os.environ.get("DOJO_NODE_SUITE", DEFAULT_SUITE)
+    engines = _engines(args)
+    if not engines:
+        return _prepare_on(client, suite)
+    source = _identity(client)
+    for engine in engines:
+        target = _engine_client(engine)
+        err.print(f"engine {engine.describe()}:")
+        if _identity(target) != source:
+            with err.status("copying images from the default engine…"):
+                copy_images(client, target, wanted_images(suite), log=lambda m: err.print(f"  {m}"))
+        if _prepare_on(target, suite):
+            return 1
+    return 0
+
+
+def _identity(client: docker.DockerClient) -> tuple[str, str]:
+    """An engine's ID and data root: two dockerd of one host share the ID (``key.json``)."""
+    info = client.info()
+    return str(info.get("ID")), str(info.get("DockerRootDir"))
+
+
+def _prepare_on(client: docker.DockerClient, suite: str) -> int:
+    """Build what is missing on ``client``'s engine (node image of ``suite``, stand-ins)."""
+    from dojo_exec.machines.internet import ensure_internet_image
+    from dojo_exec.machines.mirror import ensure_mirror_image
+    from dojo_exec.machines.node_image import ensure_node_image
+    from dojo_exec.machines.offline import use_stand_ins
+    from dojo_exec.machines.stand_ins import ensure_stand_ins
+
     with err.status(f"node image ({suite})…"):
         tag = ensure_node_image(client, suite, log=lambda m: err.print(f"  {m}"))
     err.print(f"node image: {tag}")
@@ -63,7 +128,9 @@ def prepare(args: argparse.Namespace) -> int:
     with err.status("stand-in images…"):
         images = ensure_stand_ins(client, log=lambda m: err.print(f"  {m}"))
         internet = ensure_internet_image(client, log=lambda m: err.print(f"  {m}"))
+        mirror = ensure_mirror_image(client, log=lambda m: err.print(f"  {m}"))
     err.print(f"stand-in images: {', '.join(images)}; internet stand-in: {internet}")
+    err.print(f"registry mirror image: {mirror}")
     return 0
 
 
@@ -86,49 +153,75 @@ def leaks(args: argparse.Namespace) -> int:
     ``--all`` (``dojo-exec down`` removes it).
     """
     from dojo_exec.machines.driver import Scope
-    from dojo_exec.machines.labels import LABEL_ROLE
+    from dojo_exec.machines.engines import engines_to_sweep
+    from dojo_exec.machines.mirror import MIRROR_NAME
     from dojo_exec.machines.providers import sweepers
 
-    client = _client()
+    _client()  # no engine: a one-line error
     run = None if args.all else (args.scope or _run_scope())
-    found = [item for sweeper in sweepers() for item in sweeper.leaks(Scope(run=run))]
     if run is not None:
         err.print(f"(what run {run} created; DOJO_RUN= or --all for everything)")
-    if not args.all:
-        kept = {
-            f"{kind} {name}"
-            for kind, objects in (
-                (
-                    "container",
-                    client.containers.list(
-                        all=True, ignore_removed=True, filters={"label": f"{LABEL_ROLE}=mirror"}
-                    ),
-                ),
-                ("volume", client.volumes.list(filters={"label": f"{LABEL_ROLE}=mirror"})),
-            )
-            for name in (o.name for o in objects)
-        }
-        found = [item for item in found if item not in kept]
+    kept = set() if args.all else {f"container {MIRROR_NAME}", f"volume {MIRROR_NAME}-data"}
+    found, unreachable = _per_engine(
+        sweepers(engines_to_sweep(run, _engines(args))), lambda s: s.leaks(Scope(run=run))
+    )
+    found = [item for item in found if item.partition(" (on ")[0] not in kept]
     for item in found:
         print(item)
-    if not found:
+    if not found and not unreachable:
         err.print("no leftovers")
-    return 1 if (found and args.fail) else 0
+    return 1 if ((found or unreachable) and args.fail) else 0
+
+
+def _per_engine(
+    sweepers: Sequence[Sweeper], act: Callable[[Sweeper], list[str]]
+) -> tuple[list[str], int]:
+    """``act`` on every sweeper; the items (those of an engine other than the default named
+    ``… (on ENGINE)``) and how many engines did not answer (each a one-line error)."""
+    from dojo_exec.machines.driver import MachineError
+    from dojo_exec.machines.engines import current_engine
+
+    default = current_engine()
+    items: list[str] = []
+    unreachable = 0
+    for sweeper in sweepers:
+        engine = getattr(sweeper, "engine", None)
+        try:
+            found = act(sweeper)
+        except MachineError as error:
+            message = f"dojo-exec: {error}".splitlines()[0]
+            err.print(message, style="red", markup=False, soft_wrap=True)
+            unreachable += 1
+            continue
+        if engine is not None and engine != default:
+            found = [f"{item} (on {engine.describe()})" for item in found]
+        items += found
+    return items, unreachable
 
 
 def down(args: argparse.Namespace) -> int:
     """Remove what the machines created (every provider's): this run's (``$DOJO_RUN``) or all."""
     from dojo_exec.machines.driver import Scope
+    from dojo_exec.machines.engines import engines_to_sweep, forget
     from dojo_exec.machines.providers import sweepers
 
     _client()  # no engine: a one-line error
     run = None if args.all else (args.scope or _run_scope())
-    removed = [item for sweeper in sweepers() for item in sweeper.remove(Scope(run=run))]
+    removed, unreachable = _per_engine(
+        sweepers(engines_to_sweep(run, _engines(args))), lambda s: s.remove(Scope(run=run))
+    )
     for item in removed:
         print(f"removed {item}")
+    if unreachable:
+        return 1
+    forget(run)  # every engine it used is clean
     return 0
 
 
+ENGINES_HELP = (
+    "Docker engines the machines run on (URLs: unix://, tcp://, ssh://, or docker context "
+    "names); default: $DOJO_ENGINES, with the default engine and those the run used"
+)
 ENGINE_HELP = (
     "the machines' Docker engine: a version or its start (20.10, 26, 28) or a Debian suite "
     "(bookworm, trixie, sid); default: $DOJO_NODE_SUITE, else bookworm (20.10)"
@@ -170,6 +263,8 @@ def _pytest(args: argparse.Namespace, *options: str) -> int:
         options = (*options, "--dojo-changed")
     if args.engine is not None:
         options = (*options, "--dojo-engine", args.engine)
+    if args.engines:
+        options = (*options, "--dojo-engines", args.engines)
 
     extra = list(args.pytest_args)
     docs_root = args.docs_root
@@ -282,6 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     preparing = commands.add_parser("prepare", help="build node and stand-in images")
     preparing.add_argument("--engine", metavar="V", help=ENGINE_HELP)
+    preparing.add_argument("--engines", metavar="A,B", help=ENGINES_HELP)
     preparing.set_defaults(run=prepare)
     for name, run in (("verify", verify), ("update", update)):
         sub = commands.add_parser(name, help=f"{name} pages (pytest arguments after --)")
@@ -295,6 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
             "their latest run recorded on this engine",
         )
         sub.add_argument("--engine", metavar="V", help=ENGINE_HELP)
+        sub.add_argument("--engines", metavar="A,B", help=ENGINES_HELP)
         sub.set_defaults(run=run, pytest_args=[])
     shown = commands.add_parser("report", help="pages against their latest recorded runs")
     shown.add_argument("pages", nargs="*", help="pages or folders (default: docs)")
@@ -315,11 +412,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--all", action="store_true", help="every run's leftovers and the shared registry mirror"
     )
     found.add_argument("--run", dest="scope", metavar="RUN", help="this run's (as $DOJO_RUN=RUN)")
+    found.add_argument("--engines", metavar="A,B", help=ENGINES_HELP)
     found.set_defaults(run=leaks)
     removing = commands.add_parser("down", help="remove embedded machines ($DOJO_RUN's or all)")
     scope = removing.add_mutually_exclusive_group()
     scope.add_argument("--all", action="store_true", help="every run's, even with $DOJO_RUN")
     scope.add_argument("--run", dest="scope", metavar="RUN", help="this run's (as $DOJO_RUN=RUN)")
+    removing.add_argument("--engines", metavar="A,B", help=ENGINES_HELP)
     removing.set_defaults(run=down)
     return parser
 

@@ -265,8 +265,9 @@ def _registry(run: str) -> Path:
 
 
 def remember(run: str | None, engine: Engine) -> None:
-    """Record that run ``run`` makes machines on ``engine`` (nothing outside a run)."""
-    if not run:
+    """Record that run ``run`` makes machines on ``engine`` (nothing outside a run, nor for
+    the default socket, which ``down`` and ``leaks`` always cover)."""
+    if not run or engine.spec == DEFAULT_HOST:
         return
     known = remembered(run)
     if engine in known:
