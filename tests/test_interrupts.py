@@ -38,6 +38,7 @@ from engine import engine_or_skip
 from leftovers import wait_none_left
 
 from dojo_exec.machines.labels import LABEL_RUN
+from dojo_exec.spawn import reset_signals
 from dojo_exec.transcripts import TranscriptError, loads
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("interrupts")]
@@ -47,7 +48,7 @@ PAGE = f"""# Interrupted
 
 {FENCE}sh dojo
 echo >> "$MARKS/create"
-docker-machine create -d virtualbox manager1 >/dev/null 2>&1; echo created
+made=$(docker-machine create -d virtualbox manager1 2>&1) && echo created || echo "$made"
 # Result ==>
 created
 {FENCE}
@@ -176,6 +177,7 @@ class Trial:
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,  # its own process group: only it is signalled, and killed
+            preexec_fn=reset_signals,  # SIGINT may be ignored here (a background job): not there
         )
 
     def left_in_tmp(self) -> tuple[list[str], int]:
@@ -238,8 +240,10 @@ def _trial(client: docker.DockerClient, base: Path, number: int, plan: Plan, see
     finally:
         _stop(process)
     shown = f"trial {number} {plan} ({phase}):\n{output}"
-    if phase != "ended before the signal":
-        assert process.returncode in (0, 1, 2), shown  # interrupted (2) or done
+    if phase.endswith(("teardown", "writes")):  # it may be done before the signal counts
+        assert process.returncode in (0, 2), shown
+    elif phase != "ended before the signal":
+        assert process.returncode == 2, shown  # interrupted
     if not plan.runner.startswith("pytest"):  # pytest's own summary may show one
         assert "Traceback" not in output, shown
     # a reaper may still be removing the cluster of a process that was killed: wait for it
