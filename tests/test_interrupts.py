@@ -315,9 +315,11 @@ def test_a_killed_runner_leaves_nothing_either(tmp_path: Path) -> None:
 
 
 def test_interrupts_in_a_clean_up_wait_for_its_end() -> None:
-    """A signal received in :func:`deferred_interrupts` is delivered once the block is done."""
+    """A signal received in :func:`deferred_interrupts` is delivered once the block is done;
+    one that was ignored before it stays ignored."""
     from dojo_exec.interrupts import deferred_interrupts, terminate_as_interrupt
 
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # however pytest started
     undo = terminate_as_interrupt()
     try:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -327,5 +329,11 @@ def test_interrupts_in_a_clean_up_wait_for_its_end() -> None:
                 time.sleep(0.1)  # a handler would have run by now
                 done.append(sig)
             assert done == [sig]
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        with deferred_interrupts():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.1)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         undo()
+        signal.signal(signal.SIGINT, before)
