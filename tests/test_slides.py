@@ -223,6 +223,7 @@ def _site(tmp_path: Path) -> Path:
     _copy_project(tmp_path)
     text = (ROOT / "mkdocs.yml").read_text()
     text = text.replace("transcripts: transcripts ", f"transcripts: {TRANSCRIPTS} ")
+    text = text.replace("\n  - transcripts\n", f"\n  - {TRANSCRIPTS}\n")  # watch:
     (tmp_path / "mkdocs.yml").write_text(text)
     return tmp_path / "mkdocs.yml"
 

@@ -155,15 +155,15 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
         page = self.config.slides_page
         if self.deck is None or not (isinstance(page, str) and page):
             return
-        if files.get_file_from_path(page) is not None:
-            return  # the docs' own page (for generators without the plugin) links the deck
-        file = File.generated(config, page, content=SLIDES_PAGE)
+        own = files.get_file_from_path(page)  # the docs' own (for generators without plugins)
+        file = own or File.generated(config, page, content=SLIDES_PAGE)
         if file.dest_uri.startswith("slides/"):  # use_directory_urls: slides.md → slides/
             raise PluginError(
                 f"dojo_exec: slides_page {page!r} would be built into slides/, where the deck "
                 "goes: give it another name (slides_page: deck.md)"
             )
-        files.append(file)
+        if own is None:
+            files.append(file)
 
     def _parse(self, abs_src_path: str, uri: str) -> Page:
         try:
