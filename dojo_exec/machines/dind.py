@@ -401,13 +401,20 @@ class DindDriver:
         container.put_archive("/", archive)
         self.progress(f"({record.name}) Starting the engine...")
         container.start()
-        if not self.engine.is_local() and not reachable(record.ip, ENGINE_PORT):
-            raise MachineError(
-                f"Error creating machine: {record.name}: engine {self.engine.describe()} runs "
-                f"it at {record.ip}, which this host cannot reach (route its subnet to that "
-                "engine's host: see the README, machines on other engines)"
-            )
-        self.wait_engine(record.name, container)
+        if self.engine.is_local():
+            self.wait_engine(record.name, container)
+            return
+        unreachable = (
+            f"Error creating machine: {record.name}: engine {self.engine.describe()} runs it at "
+            f"{record.ip}, which this host cannot reach (route the machines' subnets to that "
+            "engine's host: see the README, machines on other engines)"
+        )
+        if not reachable(record.ip, ENGINE_PORT):
+            raise MachineError(unreachable)
+        try:
+            self.wait_engine(record.name, container)
+        except MachineError as error:
+            raise MachineError(f"{unreachable}: {error}") from None
 
     def _engine_env(self, record: Machine) -> dict[str, str]:
         env: dict[str, str] = {}

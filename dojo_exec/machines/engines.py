@@ -43,6 +43,8 @@ ENV_CERT_PATH = "DOJO_ENGINE_CERT_PATH"
 ENV_ENGINES = "DOJO_ENGINES"
 """A comma-separated list of engines (``--dojo-engines``): what ``down``/``leaks`` also cover."""
 DEFAULT_HOST = "unix:///var/run/docker.sock"
+PROBE_VERSION = "1.24"
+"""The API version of the one request that asks an engine which version it speaks."""
 DOCKER_VARS = ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_CONTEXT")
 REGISTRY = Path("/tmp/dojo-exec-engines")
 """``<run>.json``: the engines run ``<run>`` created machines on (host-wide, like the locks)."""
@@ -91,7 +93,14 @@ class Engine:
             else:
                 kwargs = kwargs_from_env(environment=self.cli_env())
             ssh = str(kwargs.get("base_url", "")).startswith("ssh://")
-            return docker.DockerClient(**kwargs, use_ssh_client=ssh, timeout=timeout)
+            client = docker.DockerClient(
+                **kwargs, use_ssh_client=ssh, timeout=timeout, version=PROBE_VERSION
+            )
+            # requests would let $REQUESTS_CA_BUNDLE override the engine's CA: ignore the
+            # environment, then ask the engine its API version (as version="auto" would)
+            client.api.trust_env = False
+            client.api._version = client.api._retrieve_server_version()
+            return client
         except docker.errors.DockerException as error:
             raise MachineError(f"Cannot use Docker engine {self.describe()}: {error}") from None
 
@@ -137,7 +146,9 @@ class Engine:
 
 
 def _public(url: str) -> str:
-    """``url`` without its user and password."""
+    """``url`` without its user and password (docker-py's ``http+unix://`` as ``unix://``)."""
+    if url.startswith("http+unix://"):
+        url = url.replace("http+unix://", "unix://", 1)
     parts = urlsplit(url)
     if parts.scheme in ("unix", "npipe") or not parts.hostname:
         return url
