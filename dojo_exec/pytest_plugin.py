@@ -14,6 +14,9 @@ Options::
     --dojo-changed             run only the pages whose steps, or whose prerequisites' steps,
                                changed since their latest run recorded (in --dojo-transcripts)
                                on this engine and driver (:func:`dojo_exec.freshness.changed_pages`)
+    --dojo-engines A,B         embedded machines on these Docker engines (URLs or docker
+                               contexts; ini ``dojo_engines``): xdist worker gwN makes its pages'
+                               machines on the N-th, round robin (:mod:`dojo_exec.machines.engines`)
 
 pytest loads this plugin in every session of an environment that has dojo_exec installed:
 the engine (update, Sybil, chains, the page parser) is imported inside the hooks that need it.
@@ -93,6 +96,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run only the pages whose steps, or whose prerequisites' steps, changed since "
         "their latest run recorded on this engine and driver (needs --dojo-transcripts)",
     )
+    group.addoption(
+        "--dojo-engines",
+        default=os.environ.get("DOJO_ENGINES") or None,
+        metavar="A,B",
+        help="Docker engines the embedded machines are made on (URLs: unix://, tcp://, ssh://, "
+        "or docker context names); xdist worker gwN uses the N-th, round robin; each page's "
+        "machines stay on one engine (default: $DOJO_ENGINES, ini dojo_engines, else the "
+        "engine DOCKER_HOST names)",
+    )
+    parser.addini("dojo_engines", "Docker engines of --dojo-engines, one a line", type="linelist")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -109,6 +122,7 @@ def pytest_configure(config: pytest.Config) -> None:
             os.environ["DOJO_NODE_SUITE"] = suite_for(engine)  # machines read it when made
         except ValueError as error:
             raise pytest.UsageError(f"--dojo-engine: {error}") from None
+    _choose_host_engine(config)
     config.stash[_SETTINGS] = DojoSettings(
         driver=config.getoption("dojo_driver"),
         updates=_pending_updates() if config.getoption("dojo_update") else None,
@@ -124,6 +138,45 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(DojoReporter(config), "dojo_exec_reporter")
     if config.stash[_SETTINGS].changed:
         _fewer_workers(config)  # before xdist's own pytest_configure (trylast) starts them
+
+
+def _choose_host_engine(config: pytest.Config) -> None:
+    """``--dojo-engines``: this process's engine (a worker's by its number), for its pages'
+    machines, their reaper and teardown (``$DOJO_ENGINE_HOST``); every engine is checked first
+    by the controller, a one-line usage error naming one that does not answer."""
+    listed = config.getoption("dojo_engines") or ",".join(config.getini("dojo_engines"))
+    if not listed:
+        return
+    from dojo_exec.machines.engines import (
+        ENV_CERT_PATH,
+        ENV_ENGINES,
+        ENV_TLS_VERIFY,
+        for_worker,
+        parse_engines,
+    )
+
+    try:
+        engines = parse_engines(listed)
+    except ValueError as error:
+        raise pytest.UsageError(f"--dojo-engines: {error}") from None
+    if not hasattr(config, "workerinput"):
+        for engine in engines:
+            try:
+                client = engine.client(timeout=20)
+                try:
+                    client.ping()
+                finally:
+                    client.close()
+            except Exception as error:  # MachineError, the SDK's, an ssh failure
+                message = str(error).splitlines()[0] if str(error) else type(error).__name__
+                raise pytest.UsageError(
+                    f"--dojo-engines: engine {engine.describe()} does not answer: {message}"
+                ) from None
+    chosen = for_worker(engines, getattr(config, "workerinput", {}).get("workerid"))
+    for var in (ENV_TLS_VERIFY, ENV_CERT_PATH):
+        os.environ.pop(var, None)
+    os.environ.update(chosen.env())
+    os.environ[ENV_ENGINES] = listed  # dojo-exec down/leaks in this run cover them all
 
 
 _SETTINGS = pytest.StashKey[DojoSettings]()

@@ -587,9 +587,9 @@ class PageSession:
         if self.driver != EMBEDDED:
             return None
         try:
-            import docker
+            from dojo_exec.machines.dind import engine_client
 
-            client = docker.from_env()
+            client = engine_client()  # the engine this page's machines are made on
             try:
                 return ask(client)
             finally:
@@ -614,6 +614,15 @@ class PageSession:
         }
         return ", ".join(sorted(versions))
 
+    def _engine_host(self) -> str:
+        """The engine embedded machines ran on, when not the default local socket."""
+        if self.driver != EMBEDDED:
+            return ""
+        from dojo_exec.machines.engines import DEFAULT_HOST, current_engine
+
+        engine = current_engine()
+        return "" if engine.spec == DEFAULT_HOST else engine.describe()
+
     def _images(self) -> str:
         if self.driver != EMBEDDED:
             return "as pulled by the machines"
@@ -632,6 +641,7 @@ class PageSession:
             docker_engine=engine,
             driver=self.driver_label,
             images=self._images(),
+            engine_host=self._engine_host(),
             dojo_exec=__version__,
             steps=steps,
             replayed=list(self.replayed),

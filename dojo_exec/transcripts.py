@@ -153,6 +153,9 @@ class RunRecord:
     # prerequisite page → steps_digest() of its latest run on this engine and driver when
     # this run was recorded: a prerequisite recorded since with other steps is a change
     prerequisites: dict[str, str] = field(default_factory=dict)
+    # the Docker engine the machines ran on, as ``dojo_exec.machines.engines`` names it
+    # (no user, password or certificate path); "" (not written): the default local socket
+    engine_host: str = ""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -339,6 +342,8 @@ def step_to_json(step: StepRecord) -> dict[str, Any]:
 def _run_to_json(run: RunRecord) -> dict[str, Any]:
     data = asdict(run)
     data["steps"] = [step_to_json(step) for step in run.steps]  # keeps the key's place
+    if not data["engine_host"]:
+        del data["engine_host"]  # the default engine: files recorded on it stay as they were
     return _redacted(data)
 
 
@@ -513,6 +518,7 @@ def merge_run(transcript: Transcript | None, run: RunRecord, keep: int = HISTORY
                 duration=new.duration,
                 unchanged_since=kept.since,
                 prerequisites=new.prerequisites,
+                engine_host=new.engine_host,
                 steps=[
                     replace(old, duration=step.duration, attempts=step.attempts)
                     for old, step in zip(kept.steps, new.steps, strict=True)
