@@ -197,13 +197,17 @@ def ensure_ca(certs_dir: Path) -> tuple[Pair, Pair]:
     return ca, client
 
 
-def write_machine_certs(certs_dir: Path, machine_dir: Path, name: str, ip: str) -> Pair:
+def write_machine_certs(
+    certs_dir: Path, machine_dir: Path, name: str, ip: str, extra_ips: Iterable[str] = ()
+) -> Pair:
     """Write ca.pem, cert.pem, key.pem, server.pem, server-key.pem into ``machine_dir``.
 
-    Returns the server pair (to be copied into the node at /etc/docker/tls).
+    Returns the server pair (to be copied into the node at /etc/docker/tls). ``extra_ips``:
+    more addresses the engine is reached at (a VM's forwarded loopback address).
     """
     ca, client = ensure_ca(certs_dir)
     ips, dns = server_sans(name, ip)
+    ips += list(extra_ips)
     server = make_cert(ca, server=True, common_name=name, ips=ips, dns_names=dns)
     machine_dir.mkdir(parents=True, exist_ok=True)
     _write(machine_dir / "ca.pem", ca.cert)

@@ -5,8 +5,10 @@ copy-on-write overlay of the base disk, boots the VM (:mod:`.vm`) and hands it i
 the ``dojo.config`` virtio-serial port (host name, address on the cluster's L2, certificates,
 authorized key, registry mirror), then returns when the engine answers with TLS.
 
-Networking needs no privileges: QEMU's user network forwards a port of 127.0.0.1 to the engine
-(2376) and one to sshd (22); a second NIC on a multicast socket (one group per cluster) is the
+Networking needs no privileges: QEMU's user network forwards port 2376 of a loopback address of
+the machine's own (``127.C.C.H``: the cluster's two bytes, the machine's host number, so each
+machine has its own URL as with docker-machine) to the engine, and a free port of it to sshd; a
+second NIC on a multicast socket (one group per cluster) is the
 cluster's shared L2, ``10.213.0.0/24``, where the machines get ``.2`` upwards (what
 ``docker-machine ip`` prints, what swarm advertises).  The host's registry mirror is reached at
 QEMU's host address ``10.0.2.2``.
@@ -34,8 +36,8 @@ from dojo_exec.machines.labels import current_run
 from dojo_exec.machines.qemu.image import VmImage, ensure_image
 from dojo_exec.machines.qemu.snapshot import Snapshot, ensure_snapshot
 from dojo_exec.machines.qemu.snapshot import enabled as snapshot_enabled
-from dojo_exec.machines.qemu.vm import Vm, VmLabel, free_port, qemu_binary
-from dojo_exec.machines.store import Machine, Store, cluster_name
+from dojo_exec.machines.qemu.vm import Vm, VmLabel, free_port, port_free, qemu_binary
+from dojo_exec.machines.store import ENGINE_PORT, Machine, Store, cluster_name
 
 DRIVER = "qemu"
 L2_SUBNET = ipaddress.ip_network("10.213.0.0/24")
@@ -167,7 +169,6 @@ class QemuDriver:
             engine_labels=list(options.engine_labels),
             engine_env=list(options.engine_env),
             driver_name=DRIVER,
-            api_host="127.0.0.1",
         )
         self.store.save(record)  # visible to ls at once, as docker-machine does
         try:
@@ -199,7 +200,9 @@ class QemuDriver:
                 )
             )
             record.runtime = str(vm.directory)
-            record.api_port, record.ssh_port = free_port(), free_port()
+            record.api_host = self._loopback(record.ip)
+            record.api_port = ENGINE_PORT
+            record.ssh_port = free_port(record.api_host)
             self.store.save(record)
         if not record.registry_mirrors and self._use_stand_ins():
             port = self._mirror_port()
@@ -207,7 +210,9 @@ class QemuDriver:
             record.insecure_registries.append(f"{GUEST_HOST_ADDRESS}:{port}")
             self.store.save(record)
         self.progress(f"({record.name}) Generating TLS certificates and an ssh key...")
-        certs.write_machine_certs(self.store.certs_dir, machine_dir, record.name, record.ip)
+        certs.write_machine_certs(
+            self.store.certs_dir, machine_dir, record.name, record.ip, [record.api_host]
+        )
         private, public = ssh_key_pair()
         (machine_dir / "id_rsa").write_bytes(private)
         (machine_dir / "id_rsa").chmod(0o600)
@@ -241,6 +246,7 @@ class QemuDriver:
             name=f"{self.cluster}-{record.name}",
             api_port=record.api_port,
             ssh_port=record.ssh_port,
+            host=record.api_host,
             l2_group=l2_group(record.cluster or self.cluster),
             mac=mac_address(record.cluster or self.cluster, record.name),
             incoming=incoming,
@@ -333,6 +339,19 @@ class QemuDriver:
             f"{record.url}: {last}"
         )
 
+    def _loopback(self, ip: str) -> str:
+        """A loopback address whose port 2376 is free: ``127.C.C.H`` from the cluster's name
+        and the machine's host number (the next C.C when another cluster holds it)."""
+        digest = hashlib.sha256(self.cluster.encode()).digest()
+        first = int.from_bytes(digest[:2], "big") % (254 * 256)
+        host = ip.rsplit(".", 1)[1]
+        for step in range(254 * 256):
+            value = (first + step) % (254 * 256)
+            address = f"127.{1 + value // 256}.{value % 256}.{host}"
+            if port_free(address, ENGINE_PORT):
+                return address
+        raise MachineError("No free loopback address for the machine's engine")
+
     def _free_ip(self) -> str:
         used = set()
         for name in self.list():
@@ -407,7 +426,7 @@ class QemuDriver:
         argv += ["-o", "LogLevel=quiet", "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=30"]
         if tty:
             argv.append("-t")
-        return [*argv, "root@127.0.0.1", *command]
+        return [*argv, f"root@{record.api_host}", *command]
 
     def _ssh(self, record: Machine, command: Sequence[str], capture: bool = False) -> int:
         argv = self.ssh_argv(record, command)

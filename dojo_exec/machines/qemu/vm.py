@@ -73,11 +73,20 @@ def describe() -> str:
     return f"qemu (QEMU/{accelerator().upper()}{kernel})"
 
 
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 now (QEMU binds it a moment later)."""
+def free_port(address: str = "127.0.0.1") -> int:
+    """A TCP port free on ``address`` now (QEMU binds it a moment later)."""
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+        probe.bind((address, 0))
         return int(probe.getsockname()[1])
+
+
+def port_free(address: str, port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((address, port))
+        except OSError:
+            return False
+    return True
 
 
 @dataclass
@@ -166,6 +175,7 @@ class Vm:
         api_port: int,
         ssh_port: int,
         l2_group: str,
+        host: str = "127.0.0.1",
         mac: str,
         incoming: Path | None = None,
     ) -> None:
@@ -188,8 +198,8 @@ class Vm:
             "-kernel", str(image.kernel), "-initrd", str(image.initrd), "-append", KERNEL_ARGS,
             "-drive", f"file={self.disk},if=virtio,format=qcow2,discard=unmap",
             "-netdev", (
-                f"user,id=n0,hostfwd=tcp:127.0.0.1:{api_port}-:{GUEST_PORT_API},"
-                f"hostfwd=tcp:127.0.0.1:{ssh_port}-:{GUEST_PORT_SSH}"
+                f"user,id=n0,hostfwd=tcp:{host}:{api_port}-:{GUEST_PORT_API},"
+                f"hostfwd=tcp:{host}:{ssh_port}-:{GUEST_PORT_SSH}"
             ),
             "-device", "virtio-net-pci,netdev=n0",
             "-netdev", f"socket,id=n1,mcast={l2_group},localaddr=127.0.0.1",
