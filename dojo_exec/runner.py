@@ -9,6 +9,13 @@ failed step left it, and never with the ``none`` driver: there are no machines t
 
 A step during which the page's shell exits (``exit 3``, ``set -e`` then a failing command)
 fails whatever its ``exit=`` option, saying so; the rest of the page is then not run.
+
+A step's result takes one path: each command's :class:`~dojo_exec.shell.StepRun` (what the
+terminal showed) is judged once (:func:`~dojo_exec.judgement.judge`) into a
+:class:`StepOutcome`, the runner's working copy while the step may still be retried or
+updated; :meth:`StepOutcome.record` makes the :class:`~dojo_exec.transcripts.StepRecord`
+that every consumer reads: the transcript, pytest's summary (sent from xdist workers in the
+transcripts' own encoding), ``dojo-exec report`` and the site.
 """
 
 from __future__ import annotations
