@@ -1,4 +1,4 @@
-"""Tasks: tests, lint, verify-docs, update-docs, matrix, soak, interrupts, docs,
+"""Tasks: tests, lint, verify-docs, update-docs, matrix, qemu, soak, interrupts, docs,
 docs-zensical, slides, serve, bench.
 
 Every session installs the project into its own virtualenv, so a fresh machine needs
@@ -144,6 +144,14 @@ def _run_pages(session: nox.Session, *extra: str) -> None:
         _pytest_pages(session, *extra, *args)
 
 
+def _on_qemu(args: tuple[str, ...] | list[str]) -> bool:
+    """``--dojo-driver qemu`` among ``args``: then one page at a time (three VMs at once)."""
+    return any(
+        arg == "--dojo-driver=qemu" or (arg == "--dojo-driver" and nxt == "qemu")
+        for arg, nxt in zip(args, [*args[1:], ""], strict=True)
+    )
+
+
 def _pytest_pages(session: nox.Session, *extra: str) -> None:
     session.run(
         "pytest",
@@ -151,7 +159,7 @@ def _pytest_pages(session: nox.Session, *extra: str) -> None:
         "-p",
         "no:cacheprovider",
         "-n",
-        PARALLEL,
+        "1" if _on_qemu(extra) else PARALLEL,
         "--dist",
         "loadfile",
         "--dojo-transcripts",
@@ -187,6 +195,27 @@ def matrix(session: nox.Session) -> None:
         with _machines(session, engine):
             _pytest_pages(session, *args, "--dojo-engine", engine)
     session.run("mkdocs", "build", "--strict")
+
+
+@nox.session
+def qemu(session: nox.Session) -> None:
+    """The qemu provider's tests on real QEMU VMs (also part of ``tests``), one at a time.
+
+    The whole dojo on qemu VMs is ``nox -s verify-docs -- --dojo-driver qemu`` (slow under
+    TCG: one page at a time, its transcripts kept beside the embedded runs).
+    """
+    _install(session, "test")
+    with _machines(session):
+        session.run(
+            "pytest",
+            "tests/machines/test_qemu.py",
+            "tests/machines/test_qemu_pages.py",
+            "-p",
+            "no:cacheprovider",
+            "-n",
+            "0",
+            *session.posargs,
+        )
 
 
 @nox.session(name="update-docs")
