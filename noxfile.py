@@ -137,9 +137,25 @@ def _page_args(posargs: list[str]) -> tuple[list[str], str | None]:
     return args, engine
 
 
+def _host_engines(session: nox.Session, args: list[str]) -> list[str]:
+    """``--engines A,B``: page clusters spread over these Docker engines (``$DOJO_ENGINES``:
+    prepare copies the images to each, pytest's ``--dojo-engines``, leaks and down cover them)."""
+    kept: list[str] = []
+    rest = iter(args)
+    for arg in rest:
+        if arg == "--engines":
+            session.env["DOJO_ENGINES"] = next(rest, "")
+        elif arg.startswith("--engines="):
+            session.env["DOJO_ENGINES"] = arg.partition("=")[2]
+        else:
+            kept.append(arg)
+    return kept
+
+
 def _run_pages(session: nox.Session, *extra: str) -> None:
     _install(session, "test")
     args, engine = _page_args(session.posargs)
+    args = _host_engines(session, args)
     with _machines(session, engine):
         _pytest_pages(session, *extra, *args)
 
@@ -179,6 +195,7 @@ def verify_docs(session: nox.Session) -> None:
     fails it, a step shown that failed or is stale fails ``--strict``.
     ``-- --engine 26``: on that Docker engine (default 20.10); ``-- --changed``: only the pages
     whose steps, or whose prerequisites' steps, changed since their recorded run on it.
+    ``-- --engines A,B``: the page clusters spread over these Docker engines (URLs or contexts).
     """
     _run_pages(session)
     session.run("mkdocs", "build", "--strict")
