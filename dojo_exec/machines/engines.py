@@ -43,6 +43,7 @@ ENV_CERT_PATH = "DOJO_ENGINE_CERT_PATH"
 ENV_ENGINES = "DOJO_ENGINES"
 """A comma-separated list of engines (``--dojo-engines``): what ``down``/``leaks`` also cover."""
 DEFAULT_HOST = "unix:///var/run/docker.sock"
+RTF_GATEWAY = 0x2  # /proc/net/route's flag of a route through a gateway
 PROBE_VERSION = "1.24"
 """The API version of the one request that asks an engine which version it speaks."""
 DOCKER_VARS = ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_CONTEXT")
@@ -234,13 +235,17 @@ def _interfaces() -> list[ipaddress.IPv4Interface]:
 
 
 def host_networks() -> list[ipaddress.IPv4Network]:
-    """IPv4 networks in use on this host: interface addresses and routes (a bridge of any
-    engine here, down or up), so that a new cluster network overlaps none of them."""
+    """IPv4 networks on this host's links: interface addresses and directly connected routes
+    (a bridge of any engine here, down or up), so that a new cluster network overlaps none of
+    them. Routes through a gateway are not counted: the route that sends the machines' subnets
+    to a remote engine's host must not keep that engine from using them."""
     found = [interface.network for interface in _interfaces()]
     with contextlib.suppress(OSError):
         for line in Path("/proc/net/route").read_text().splitlines()[1:]:
             fields = line.split()
             with contextlib.suppress(ValueError, IndexError):
+                if int(fields[3], 16) & RTF_GATEWAY:
+                    continue
                 destination = ipaddress.IPv4Address(int(fields[1], 16).to_bytes(4, "little"))
                 mask = ipaddress.IPv4Address(int(fields[7], 16).to_bytes(4, "little"))
                 if int(mask):  # the default route covers everything: not "in use"

@@ -21,7 +21,13 @@ import pytest
 from second_dockerd import SecondEngine
 
 from dojo_exec.machines.driver import MachineError
-from dojo_exec.machines.engines import Engine, parse_engines, reachable, remembered
+from dojo_exec.machines.engines import (
+    Engine,
+    host_networks,
+    parse_engines,
+    reachable,
+    remembered,
+)
 from dojo_exec.machines.teardown import run_leaks
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("second-engine")]
@@ -230,5 +236,6 @@ def test_reachable_tells_a_closed_port_from_an_address_no_host_answers(
 ) -> None:
     bridge = second_engine.engine.client().networks.get("bridge")  # on this host, no container
     subnet = ipaddress.IPv4Network(bridge.attrs["IPAM"]["Config"][0]["Subnet"])
+    assert subnet in host_networks()  # its bridge, up with no carrier: a cluster avoids it
     assert reachable("127.0.0.1", 9, timeout=2)  # refused: routed here, nothing listens
     assert not reachable(str(subnet.network_address + 250), 2376, timeout=5)  # no ARP answer
