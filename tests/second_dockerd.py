@@ -66,7 +66,7 @@ def _run(*argv: str) -> None:
         raise RuntimeError(f"{' '.join(argv)}: {done.stderr.strip()}")
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -122,7 +122,7 @@ def start() -> SecondEngine:
     """Start a second engine; everything made so far is removed if it does not answer."""
     tag = uuid.uuid4().hex[:6]
     root = Path(tempfile.mkdtemp(prefix=f"dje-{tag}-", dir="/tmp"))
-    engine = SecondEngine(root=root, bridge=f"dje{tag}", tls_port=_free_port(), pid=0)
+    engine = SecondEngine(root=root, bridge=f"dje{tag}", tls_port=free_port(), pid=0)
     try:
         subnet = _free_subnet()
         _run("ip", "link", "add", engine.bridge, "type", "bridge")

@@ -21,6 +21,7 @@ and ``leaks`` cover all of them.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import ipaddress
 import json
 import os
@@ -94,6 +95,11 @@ class Engine:
             else:
                 kwargs = kwargs_from_env(environment=self.cli_env())
             ssh = str(kwargs.get("base_url", "")).startswith("ssh://")
+            if ssh and importlib.util.find_spec("paramiko") is None:
+                raise MachineError(
+                    f"Cannot use Docker engine {self.describe()}: docker-py's ssh transport "
+                    "needs paramiko (pip install 'dojo-exec[ssh]')"
+                )
             client = docker.DockerClient(
                 **kwargs, use_ssh_client=ssh, timeout=timeout, version=PROBE_VERSION
             )

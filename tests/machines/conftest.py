@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 import docker
 import pytest
 import second_dockerd
+import ssh_server as ssh_server_module
 from docker_engine import docker_engine
 from second_dockerd import SecondEngine
 
@@ -42,3 +44,18 @@ def second_engine() -> Iterator[SecondEngine]:
         second_dockerd.stop(engine)
     left = second_dockerd.leftovers(engine)
     assert left == [], f"the second dockerd left {left}"
+
+
+@pytest.fixture
+def ssh_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ssh_server_module.SshServer]:
+    """A private sshd on 127.0.0.1 logging in as root with its own key (see ``ssh_server``);
+    its ``ssh`` first on PATH. Skipped, saying what is missing, where it cannot run."""
+    why = ssh_server_module.missing()
+    if why is not None:
+        pytest.skip(f"no private sshd: {why}")
+    server = ssh_server_module.start()
+    monkeypatch.setenv("PATH", f"{server.bin_dir}{os.pathsep}{os.environ['PATH']}")
+    try:
+        yield server
+    finally:
+        ssh_server_module.stop(server)

@@ -19,6 +19,7 @@ from pathlib import Path
 import docker
 import pytest
 from second_dockerd import SecondEngine
+from ssh_server import SshServer
 
 from dojo_exec.machines.driver import MachineError
 from dojo_exec.machines.engines import (
@@ -239,3 +240,28 @@ def test_reachable_tells_a_closed_port_from_an_address_no_host_answers(
     assert subnet in host_networks()  # its bridge, up with no carrier: a cluster avoids it
     assert reachable("127.0.0.1", 9, timeout=2)  # refused: routed here, nothing listens
     assert not reachable(str(subnet.network_address + 250), 2376, timeout=5)  # no ARP answer
+
+
+def test_an_ssh_engine_makes_machines_reached_through_ssh(
+    ssh_server: SshServer, client: docker.DockerClient, tmp_path: Path
+) -> None:
+    engine = Engine(ssh_server.url)
+    assert engine.client().info()["DockerRootDir"] == client.info()["DockerRootDir"]
+    assert engine.describe() == f"ssh://127.0.0.1:{ssh_server.port}"  # no user
+    run = f"d-engines-{uuid.uuid4().hex[:8]}"
+    env = _plain_env(tmp_path, run)
+    env.update(engine.env())
+    env.update({"DOJO_CLUSTER": f"e{uuid.uuid4().hex[:8]}", "PYTHON": sys.executable})
+    out = _sh(
+        'dm() { "$PYTHON" -m dojo_exec.machines.cli "$@"; }\n'
+        "dm create m1 > /dev/null 2>&1\n"
+        "dm ssh m1 hostname\n"  # docker exec over ssh://
+        'eval "$(dm env m1)"\n'
+        "docker info --format '{{.Name}} {{.Swarm.LocalNodeState}}'\n",
+        env,
+    )
+    assert out == "m1\nm1 inactive\n"
+    assert remembered(run) == [engine]
+    plain = _plain_env(tmp_path, run)
+    assert _cli("down", "--run", run, env=plain).returncode == 0  # through ssh too
+    assert run_leaks(client, run) == [] and remembered(run) == []
