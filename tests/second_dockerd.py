@@ -44,6 +44,10 @@ STOP_TIMEOUT = 30.0
 BRIDGE_POOL = ipaddress.ip_network("10.215.0.0/16")
 
 
+class Unsupported(RuntimeError):
+    """This host cannot run a second engine as this module does (a reason to skip, not fail)."""
+
+
 def missing() -> str | None:
     """What this host lacks to run a second engine (None: nothing)."""
     if os.geteuid() != 0:
@@ -129,7 +133,9 @@ def start() -> SecondEngine:
         _run("ip", "addr", "add", f"{subnet.network_address + 1}/{subnet.prefixlen}", "dev",
              engine.bridge)  # fmt: skip
         _run("ip", "link", "set", engine.bridge, "up")
-        _run("iptables", "-I", "DOCKER-USER", *engine.rule)
+        inserted = _iptables("-I", "DOCKER-USER", *engine.rule)
+        if inserted.returncode != 0:
+            raise Unsupported(f"iptables cannot match bridged frames: {inserted.stderr.strip()}")
         certs.write_machine_certs(root / "ca", engine.cert_path, "second-engine", "127.0.0.1")
         (root / "daemon.json").write_text("{}\n")
         tls = engine.cert_path

@@ -30,7 +30,10 @@ def second_engine() -> Iterator[SecondEngine]:
     if why is not None:
         pytest.skip(f"no second Docker engine: {why}")
     docker_engine()  # the first engine: the images come from it
-    engine = second_dockerd.start()
+    try:
+        engine = second_dockerd.start()
+    except second_dockerd.Unsupported as error:
+        pytest.skip(f"no second Docker engine: {error}")
     try:
         prepared = subprocess.run(
             [sys.executable, "-m", "dojo_exec.cli", "prepare", "--engines", engine.socket],
