@@ -1,13 +1,16 @@
-"""Embedded machines: seconds from nothing (node image present) to a formed 3-node TLS swarm.
+"""Machines of both providers: seconds from nothing (images present) to a formed 3-node TLS swarm.
 
-    python benchmarks/bench_machines.py [--runs 3] [--cli] [--build] [--shim-only]
+    python benchmarks/bench_machines.py [--runs 3] [--cli] [--build] [--shim-only] [--no-qemu]
 
 shim  the ``docker-machine`` shim's own start-up: ``docker-machine ls`` with no machines, as a
       ratio to a bare ``python -c pass`` (the interpreter's start-up); needs no engine;
 api   machines created concurrently by the driver, swarm init/join over each node's TLS API, until
       ``docker node ls`` on the manager shows 3 Ready nodes (goal: <= 10 s on 2 cores);
 cli   the same as the workshop types it: 3 parallel ``docker-machine create`` + ``ssh`` init/join;
-build node image built from the (present) Debian base with a cache-busting build arg.
+build node image built from the (present) Debian base with a cache-busting build arg;
+qemu  (when QEMU is installed) the qemu provider: 3 VMs created concurrently booting cold, then 3
+      resumed from the saved VM, each time until a 3-node TLS swarm formed; memory per machine
+      (the QEMU processes' resident set; the embedded nodes' cgroup usage for comparison).
 Every run uses its own cluster and removes it (teardown is timed too).
 """
 
@@ -73,6 +76,12 @@ def run_api(client: docker.DockerClient, root: Path) -> dict[str, float]:
             )
         wait_ready(engines["manager1"], 3)
         times["swarm"] = time.monotonic() - start
+        times["memory"] = statistics.mean(
+            client.containers.get(store.load(n).container).stats(stream=False)["memory_stats"][
+                "usage"
+            ]
+            for n in NAMES
+        )
         for engine in engines.values():
             engine.close()
     finally:
@@ -81,6 +90,80 @@ def run_api(client: docker.DockerClient, root: Path) -> dict[str, float]:
         times["teardown"] = time.monotonic() - removing
         assert leaks(client, cluster, stores=[store]) == []
     return times
+
+
+def _rss(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return float(line.split()[1]) * 1024
+    return 0.0
+
+
+def run_qemu(root: Path, snapshot: bool) -> dict[str, float]:
+    """3 qemu machines created concurrently (cold boots, or resumed from the saved VM), then a
+    swarm of them over their TLS APIs; memory is the mean resident set of their QEMU processes."""
+    from dojo_exec.machines.driver import Scope
+    from dojo_exec.machines.qemu.driver import QemuDriver
+    from dojo_exec.machines.qemu.image import ensure_image
+    from dojo_exec.machines.qemu.snapshot import ensure_snapshot
+    from dojo_exec.machines.qemu.sweeper import QemuSweeper
+    from dojo_exec.machines.qemu.vm import Vm
+
+    image = ensure_image(log=quiet)
+    if snapshot:
+        ensure_snapshot(image, log=quiet)  # made once per image: not part of the measurement
+    os.environ["DOJO_QEMU_SNAPSHOT"] = "1" if snapshot else "0"
+    cluster = f"bench-{uuid.uuid4().hex[:6]}"
+    store = Store(root / cluster)
+    driver = QemuDriver(store, cluster, progress=quiet, mirror=False)
+    times: dict[str, float] = {}
+    start = time.monotonic()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(3) as pool:
+            list(pool.map(driver.create, NAMES))
+        times["machines"] = time.monotonic() - start
+        records = {n: store.load(n) for n in NAMES}
+        engines = {
+            n: tls_client(store.machine_dir(n), r.api_host, 60, port=r.api_port)
+            for n, r in records.items()
+        }
+        ip = records["manager1"].ip
+        engines["manager1"].swarm.init(advertise_addr=ip, listen_addr=f"{ip}:2377")
+        token = engines["manager1"].swarm.attrs["JoinTokens"]["Worker"]
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            list(
+                pool.map(
+                    lambda n: engines[n].swarm.join([f"{ip}:2377"], token),
+                    ("worker1", "worker2"),
+                )
+            )
+        wait_ready(engines["manager1"], 3, timeout=300)
+        times["swarm"] = time.monotonic() - start
+        times["memory"] = statistics.mean(
+            _rss(Vm(Path(r.runtime)).pid() or 0) for r in records.values()
+        )
+        for engine in engines.values():
+            engine.close()
+    finally:
+        os.environ.pop("DOJO_QEMU_SNAPSHOT", None)
+        removing = time.monotonic()
+        QemuSweeper().remove(Scope(cluster=cluster))
+        times["teardown"] = time.monotonic() - removing
+        assert QemuSweeper().leaks(Scope(cluster=cluster)) == []
+    return times
+
+
+def print_qemu(root: Path) -> None:
+    from dojo_exec.machines.qemu.vm import accelerator
+
+    print(f"qemu accelerator {accelerator()}")
+    for label, snapshot in (("cold", False), ("snapshot", True)):
+        times = run_qemu(root, snapshot)
+        print(
+            f"qemu {label:8} 3 machines {times['machines']:6.1f} s  3-node TLS swarm "
+            f"{times['swarm']:6.1f} s  teardown {times['teardown']:4.1f} s  "
+            f"memory/machine {times['memory'] / 2**20:5.0f} MiB"
+        )
 
 
 def run_cli(client: docker.DockerClient, root: Path) -> dict[str, float]:
@@ -178,10 +261,16 @@ def main() -> int:
     parser.add_argument("--cli", action="store_true", help="also time the workshop's commands")
     parser.add_argument("--build", action="store_true", help="also time a node image build")
     parser.add_argument("--shim-only", action="store_true", help="only the shim's start-up")
+    parser.add_argument("--no-qemu", action="store_true", help="not the qemu provider")
+    parser.add_argument("--qemu-only", action="store_true", help="only the qemu provider")
     args = parser.parse_args()
     if args.shim_only:
         with tempfile.TemporaryDirectory(prefix="dojo-bench-") as tmp:
             print_shim(Path(tmp))
+        return 0
+    if args.qemu_only:
+        with tempfile.TemporaryDirectory(prefix="dojo-bench-") as tmp:
+            print_qemu(Path(tmp))
         return 0
     client = docker.from_env()
     print(f"engine {client.version()['Version']}, {os.cpu_count()} cores")
@@ -197,6 +286,8 @@ def main() -> int:
             )
         swarm = statistics.median(r["swarm"] for r in runs)
         print(f"api  3-node TLS swarm: {swarm:.2f} s = {swarm / 10:.0%} of the 10 s goal")
+        memory = statistics.median(r["memory"] for r in runs)
+        print(f"api  memory/machine {memory / 2**20:5.0f} MiB (node container cgroup usage)")
         if args.cli:
             cli_runs = [run_cli(client, root) for _ in range(args.runs)]
             for key in ("swarm", "teardown"):
@@ -209,6 +300,9 @@ def main() -> int:
             print(f"cli/api swarm ratio: {ratio:.2f}")
     if args.build:
         print(f"node image build (base present, no cache): {run_build(client):.1f} s")
+    if not args.no_qemu and shutil.which("qemu-system-x86_64"):
+        with tempfile.TemporaryDirectory(prefix="dojo-bench-") as tmp:
+            print_qemu(Path(tmp))
     return 0
 
 

@@ -41,10 +41,25 @@ def machine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
     try:
         assert created.returncode == 0, created.stdout + created.stderr
         assert "Docker is up and running!" in created.stdout
+        vm = _vm(env)
         yield env
     finally:
         machine_cli(env, "rm", "-y", "-f", NAME)
         assert QemuSweeper().leaks(Scope(cluster=cluster)) == []
+    assert _processes_of(vm.directory) == []  # neither QEMU nor the kept ssh connection
+
+
+def _processes_of(directory: Path) -> list[str]:
+    """Command lines of the processes that name ``directory`` (its VM's files)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(directory) in text:
+            found.append(text)
+    return found
 
 
 def _vm(env: dict[str, str]) -> Vm:
@@ -99,6 +114,7 @@ def test_ssh_is_real_ssh_into_the_vm(machine: dict[str, str]) -> None:
 
 def test_stop_start_and_kill(machine: dict[str, str]) -> None:
     vm = _vm(machine)
+    assert any(" -M " in p for p in _processes_of(vm.directory))  # the kept ssh connection
     assert machine_cli(machine, "stop", NAME).returncode == 0
     assert machine_cli(machine, "status", NAME).stdout.strip() == "Stopped"
     assert vm.pid() is None

@@ -24,6 +24,7 @@ import ipaddress
 import os
 import shlex
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -258,6 +259,18 @@ class QemuDriver:
         self._configure(record, vm, deadline, expect_ready=incoming is None)
         self.progress(f"({record.name}) Waiting for the engine...")
         self._wait_engine(record, vm, deadline)
+        self._keep_ssh(record, vm)
+
+    def _keep_ssh(self, record: Machine, vm: Vm) -> None:
+        """One ssh connection kept open for the VM's life (``ssh -M -f``): each ``ssh`` command
+        then skips the handshake. It ends with the VM (:meth:`Vm.close_ssh`, or the connection
+        dropping); without it ``ssh`` still works, only slower."""
+        argv = self.ssh_argv(record, [], master=True)
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            spawn.run(
+                argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, timeout=60, check=False,
+            )  # fmt: skip
 
     def _config_lines(self, record: Machine) -> builtins.list[str]:
         machine_dir = self.store.machine_dir(record.name)
@@ -418,12 +431,21 @@ class QemuDriver:
 
     # -- ssh ----------------------------------------------------------------------------------
     def ssh_argv(
-        self, record: Machine, command: Sequence[str], tty: bool = False
+        self, record: Machine, command: Sequence[str], tty: bool = False, master: bool = False
     ) -> builtins.list[str]:
         key = self.store.machine_dir(record.name) / "id_rsa"
         argv = ["ssh", "-i", str(key), "-p", str(record.ssh_port)]
         argv += ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]
         argv += ["-o", "LogLevel=quiet", "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=30"]
+        vm = self._vm(record)
+        if vm is not None:  # through the kept connection when it is there (a handshake under
+            # TCG costs seconds), else directly
+            argv += ["-o", f"ControlPath={vm.ssh_socket}"]
+            if master:
+                argv += ["-M", "-N", "-f", "-o", "ControlPersist=yes"]
+                argv += ["-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=3"]
+            else:
+                argv += ["-o", "ControlMaster=no"]
         if tty:
             argv.append("-t")
         return [*argv, f"root@{record.api_host}", *command]

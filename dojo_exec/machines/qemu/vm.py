@@ -17,6 +17,7 @@ import shlex
 import shutil
 import signal
 import socket
+import subprocess
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -127,6 +128,11 @@ class Vm:
     @property
     def config_socket(self) -> Path:
         return self.directory / "config.sock"
+
+    @property
+    def ssh_socket(self) -> Path:
+        """The control socket of the ssh connection kept open to the VM (see the driver)."""
+        return self.directory / "ssh.sock"
 
     @property
     def console_log(self) -> Path:
@@ -249,6 +255,7 @@ class Vm:
 
     def kill(self, timeout: float = 10.0) -> None:
         """End the QEMU process (monitor ``quit``, then SIGKILL) and wait until it is gone."""
+        self.close_ssh()
         pid = self.pid()
         if pid is None:
             return
@@ -262,6 +269,16 @@ class Vm:
                 os.kill(pid, signal.SIGKILL)
             while self.pid() is not None and time.monotonic() < deadline + 5:
                 time.sleep(0.05)
+
+    def close_ssh(self) -> None:
+        """End the kept ssh connection (its process) if there is one."""
+        if not self.ssh_socket.exists():
+            return
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            spawn.run(
+                ["ssh", "-o", f"ControlPath={self.ssh_socket}", "-O", "exit", "vm"],
+                stdin=subprocess.DEVNULL, capture_output=True, timeout=10, check=False,
+            )  # fmt: skip
 
     def remove(self) -> None:
         """Kill the VM and delete its folder (disk, sockets, log)."""
