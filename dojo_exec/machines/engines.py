@@ -312,6 +312,28 @@ def remembered(run: str | None = None) -> list[Engine]:
     return list(dict.fromkeys(found))
 
 
+def _gone(engine: Engine) -> bool:
+    """A unix-socket engine whose socket file is gone (a stopped second dockerd): for good."""
+    url = urlsplit(engine.spec)
+    return url.scheme == "unix" and not Path(url.path).exists()
+
+
+def prune() -> list[Engine]:
+    """Forget the remembered engines that are gone for good (see :func:`_gone`); those."""
+    dropped: list[Engine] = []
+    for path in sorted(REGISTRY.glob("*.json")):
+        engines = remembered(path.stem)
+        kept = [engine for engine in engines if not _gone(engine)]
+        if len(kept) == len(engines):
+            continue
+        dropped += [engine for engine in engines if _gone(engine)]
+        if kept:
+            path.write_text("".join(json.dumps(asdict(e)) + "\n" for e in kept), encoding="utf-8")
+        else:
+            path.unlink(missing_ok=True)
+    return list(dict.fromkeys(dropped))
+
+
 def forget(run: str | None) -> None:
     """Drop the record of the engines run ``run`` used (every run's when None)."""
     paths = [_registry(run)] if run else list(REGISTRY.glob("*.json"))
@@ -325,6 +347,7 @@ def engines_to_sweep(
     """The engines ``down``/``leaks`` cover: this process's, ``$DOJO_ENGINES``, ``extra``, and
     those run ``run`` (every run when None) made machines on."""
     env = os.environ if environ is None else environ
+    prune()  # a run's engine whose socket is gone left nothing to find there
     engines = [current_engine(env)]
     listed = env.get(ENV_ENGINES, "")
     if listed.strip():

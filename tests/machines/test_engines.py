@@ -27,6 +27,7 @@ from dojo_exec.machines.engines import (
     host_networks,
     parse_engines,
     reachable,
+    remember,
     remembered,
 )
 from dojo_exec.machines.teardown import run_leaks
@@ -265,3 +266,13 @@ def test_an_ssh_engine_makes_machines_reached_through_ssh(
     plain = _plain_env(tmp_path, run)
     assert _cli("down", "--run", run, env=plain).returncode == 0  # through ssh too
     assert run_leaks(client, run) == [] and remembered(run) == []
+
+
+def test_a_remembered_engine_whose_socket_is_gone_is_forgotten(tmp_path: Path) -> None:
+    run = f"d-engines-{uuid.uuid4().hex[:8]}"
+    gone = Engine(f"unix://{tmp_path}/stopped.sock")  # a second dockerd stopped since
+    remember(run, gone)
+    assert remembered(run) == [gone]
+    listed = _cli("leaks", "--run", run, "--fail", env=_plain_env(tmp_path, run))
+    assert listed.returncode == 0, listed.stderr  # not "does not answer" for ever after
+    assert remembered(run) == []
