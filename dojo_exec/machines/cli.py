@@ -582,8 +582,9 @@ def cmd_help(ctx: Context, argv: list[str]) -> int:
 
 HELP = """Usage: {prog} [OPTIONS] COMMAND [arg...]
 
-Create and manage machines running Docker (dojo-exec's embedded driver: each machine is a
-Docker-in-Docker container with a TLS engine; docker-machine {version} compatible commands).
+Create and manage machines running Docker (dojo-exec's providers: embedded, each machine a
+Docker-in-Docker container, or qemu, each machine a QEMU VM; both serve a TLS engine;
+docker-machine {version} compatible commands).
 
 Options:
   --debug, -D                       Enable debug mode
@@ -602,7 +603,7 @@ Commands:
   ls                List machines
   restart           Restart a machine
   rm                Remove a machine
-  ssh               Log into or run a command on a machine (docker exec)
+  ssh               Log into or run a command on a machine (docker exec; ssh on qemu)
   start             Start a machine
   status            Get the status of a machine
   stop              Stop a machine
@@ -611,7 +612,8 @@ Commands:
   down              Remove every object of a cluster (--cluster C, or --all) [dojo extension]
   help              Shows a list of commands or help for one command
 
-Environment: MACHINE_STORAGE_PATH, DOJO_CLUSTER (namespace), DOJO_NODE_SUITE (bookworm|trixie|sid).
+Environment: MACHINE_STORAGE_PATH, DOJO_CLUSTER (namespace), DOJO_NODE_SUITE (bookworm|trixie|sid),
+DOJO_DRIVER (embedded|qemu: the provider of new machines, whatever --driver says).
 Run '{prog} COMMAND --help' for more information on a command.
 """
 
