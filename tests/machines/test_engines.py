@@ -276,3 +276,13 @@ def test_a_remembered_engine_whose_socket_is_gone_is_forgotten(tmp_path: Path) -
     listed = _cli("leaks", "--run", run, "--fail", env=_plain_env(tmp_path, run))
     assert listed.returncode == 0, listed.stderr  # not "does not answer" for ever after
     assert remembered(run) == []
+
+
+def test_the_second_engine_leaves_the_first_engines_default_bridge_alone(
+    second_engine: SecondEngine, client: docker.DockerClient
+) -> None:
+    options = client.networks.get("bridge").attrs.get("Options") or {}
+    interface = options.get("com.docker.network.bridge.name", "docker0")
+    # a dockerd started with --bridge=none deletes docker0, whichever engine it belongs to
+    assert Path(f"/sys/class/net/{interface}").exists()
+    assert second_engine.bridge != interface
