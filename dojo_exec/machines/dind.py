@@ -17,7 +17,6 @@ import os
 import shutil
 import sys
 import tarfile
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -39,7 +38,7 @@ from dojo_exec.machines.driver import (
     State,
 )
 from dojo_exec.machines.engines import Engine, current_engine, host_networks, reachable, remember
-from dojo_exec.machines.host_lock import host_lock, shared_services_in_use
+from dojo_exec.machines.host_lock import host_lock, lock_file, named_lock, shared_services_in_use
 from dojo_exec.machines.internet import ROLE_INTERNET, ensure_internet, remove_internet
 from dojo_exec.machines.labels import (
     LABEL_CLUSTER,
@@ -120,8 +119,8 @@ def machine_labels(
 
 
 def lock_path(name: str) -> Path:
-    """A lock file shared by every process using the same engine on this host."""
-    return Path(tempfile.gettempdir()) / f"dojo-machines-{os.getuid()}" / f"{name}.lock"
+    """The file of the host-wide lock ``name`` (see :func:`.host_lock.named_lock`)."""
+    return lock_file(name)
 
 
 def internet_name(cluster: str) -> str:
@@ -346,7 +345,7 @@ class DindDriver:
         version = cgroup_version(self.client)
         options, env = run_options(version, self.cluster, record.name)
         # the shared services (mirror) stay until this node exists: see host_lock
-        with certs.file_lock(lock_path(f"cluster-{self.cluster}")), shared_services_in_use():
+        with named_lock(f"cluster-{self.cluster}"), shared_services_in_use():
             network = self._ensure_network()
             stand_ins = self._use_stand_ins()
             if not record.registry_mirrors and stand_ins:
@@ -432,7 +431,7 @@ class DindDriver:
     def _node_image(self) -> str:
         suite = self.suite or DEFAULT_SUITE
         self.suite = suite
-        with certs.file_lock(lock_path("node-image")):
+        with named_lock("node-image"):
             return ensure_node_image(self.client, suite, log=self.progress)
 
     def _use_stand_ins(self) -> bool:
@@ -451,7 +450,7 @@ class DindDriver:
         return ensure_internet(self.client, network, name, labels, log=self.progress)
 
     def _mirror(self, network: Network) -> builtins.list[str]:
-        with certs.file_lock(lock_path("mirror")):
+        with named_lock("mirror"):
             mirror = ensure_mirror(self.client, network.name, log=self.progress)
         return [str(mirror.url)]
 
@@ -604,13 +603,14 @@ class DindDriver:
                 )
             time.sleep(0.25 * (attempt + 1))
         remove_cgroup_parent(object_name(record.cluster, record.name))
-        with certs.file_lock(lock_path(f"cluster-{record.cluster}")):
+        with named_lock(f"cluster-{record.cluster}") as discard:
             nodes = [f"{LABEL_CLUSTER}={record.cluster}", f"{LABEL_ROLE}={ROLE_NODE}"]
             # no per-container inspect: races with rm
             remaining = self.client.api.containers(all=True, filters={"label": nodes})
             if not remaining:
                 remove_internet(self.client, internet_name(record.cluster))
                 remove_network(self.client, record.network or object_name(record.cluster))
+                discard()
 
     def _remove_container_and_volume(self, record: Machine) -> bool:
         """One removal pass; True if the container or the volume is still there after it."""

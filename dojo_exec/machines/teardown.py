@@ -24,7 +24,7 @@ import docker.errors
 from dojo_exec.machines.dind import LABEL_STORE, remove_cgroup_parent, remove_network
 from dojo_exec.machines.driver import MachineError, Scope
 from dojo_exec.machines.engines import Engine, current_engine
-from dojo_exec.machines.host_lock import shared_services_exclusive
+from dojo_exec.machines.host_lock import lock_file, named_lock, shared_services_exclusive
 from dojo_exec.machines.labels import (
     LABEL_CLUSTER,
     LABEL_MANAGED,
@@ -126,6 +126,9 @@ def remove_cluster(
     for store, name in _machine_dirs(_stores(stores, store_paths), cluster):
         store.remove(name)
         removed.append(f"machine {store.machine_dir(name)}")
+    if lock_file(f"cluster-{cluster}").exists():
+        with named_lock(f"cluster-{cluster}") as discard:
+            discard()  # the cluster is gone: so is its lock file
     if release:
         removed += release_shared_services(client)
     return removed
@@ -282,12 +285,12 @@ def release_shared_services(client: docker.DockerClient) -> list[str]:
         nodes = client.api.containers(  # no per-container inspect: races with rm
             all=True, filters={"label": f"{LABEL_ROLE}={ROLE_NODE}"}
         )
-        if nodes or _vms_running():
+        if nodes or vms_running():
             return []
         return _remove_shared_services(client)
 
 
-def _vms_running() -> bool:
+def vms_running() -> bool:
     """Whether a qemu machine runs: it reaches the mirror through the host's loopback."""
     from dojo_exec.machines.qemu.vm import all_vms
 

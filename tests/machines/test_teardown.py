@@ -16,6 +16,7 @@ import docker
 import docker.errors
 import pytest
 
+from dojo_exec.machines.host_lock import lock_file
 from dojo_exec.machines.store import Store
 from dojo_exec.machines.teardown import (
     leaks,
@@ -118,6 +119,19 @@ def test_remove_cluster_removes_machines_and_dirs(
     assert f"container dojo-{name}-a1" in removed
     assert store.names() == []
     assert leaks(client, name, stores=[store]) == []
+    assert not lock_file(f"cluster-{name}").exists()  # no lock file per cluster ever made
+
+
+def test_removing_the_last_machine_discards_the_cluster_lock(
+    cluster: tuple[str, Store],
+) -> None:
+    name, store = cluster
+    assert _create(name, store, "a1").wait(timeout=120) == 0
+    assert lock_file(f"cluster-{name}").exists()
+    env = {**os.environ, "DOJO_CLUSTER": name, "MACHINE_STORAGE_PATH": str(store.root)}
+    removal = [sys.executable, "-m", "dojo_exec.machines.cli", "rm", "-y", "a1"]
+    subprocess.run(removal, env=env, check=True, capture_output=True, timeout=120)
+    assert not lock_file(f"cluster-{name}").exists()
 
 
 def test_a_run_removes_only_what_it_created(client: docker.DockerClient, tmp_path: Path) -> None:
