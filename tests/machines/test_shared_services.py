@@ -29,7 +29,7 @@ from dojo_exec.machines.labels import LABEL_CLUSTER, LABEL_ROLE, ROLE_NODE
 from dojo_exec.machines.mirror import MIRROR_NAME, mirror_image_tag, registry_reachable
 from dojo_exec.machines.stand_ins import STAND_INS
 from dojo_exec.machines.store import Store
-from dojo_exec.machines.teardown import leaks, remove_cluster
+from dojo_exec.machines.teardown import leaks, remove_cluster, vms_running
 
 pytestmark = pytest.mark.docker
 
@@ -153,8 +153,10 @@ def removal_verdict(client: docker.DockerClient, ours: set[str], remove: Callabl
     images = [mirror_image_tag(), *(s.ref for s in STAND_INS)]
     started = time.time()
     alive = _foreign_nodes(client, ours)  # other runs' nodes, updated along the events below
+    vms_before = vms_running()  # qemu machines of any run use the mirror too
     remove()
     ended = time.time()
+    vms_after = vms_running()
     for image in images:  # caches: the next create starts warm
         client.images.get(image)
     for name in ours:
@@ -191,8 +193,10 @@ def removal_verdict(client: docker.DockerClient, ours: set[str], remove: Callabl
             assert _created(volume.attrs["CreatedAt"]) >= int(removed_at), "mirror volume left"
         return "removed"
     assert _mirror_id(client) == mirror
-    if not any(empty_at):
+    if not any(empty_at) or (vms_before and vms_after):
         return "kept"
+    if vms_before or vms_after:
+        pytest.skip("a qemu machine started or stopped during the removal: not conclusive")
     assert not all(empty_at), (
         f"the mirror outlived the last machine ({ended - started:.1f} s removal, no other run's "
         "machine on the engine)"
