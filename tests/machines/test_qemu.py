@@ -20,6 +20,7 @@ import docker.errors
 import pytest
 from qemu_vms import machine_cli, machine_env, require_qemu
 
+from dojo_exec import spawn
 from dojo_exec.machines.driver import Scope
 from dojo_exec.machines.qemu.image import cached_image, ensure_image
 from dojo_exec.machines.qemu.sweeper import QemuSweeper
@@ -133,7 +134,8 @@ def test_an_interrupted_create_leaves_no_vm(tmp_path: Path) -> None:
     require_qemu()
     cluster = f"q-{uuid.uuid4().hex[:8]}"
     env = machine_env(tmp_path / "machine", cluster)
-    create = subprocess.Popen(
+    # spawn.popen: SIGINT at its default even when this test runs from a `cmd &` (ignored there)
+    create = spawn.popen(
         [sys.executable, "-m", "dojo_exec.machines.cli", "create", "-d", "qemu", "cut"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -145,11 +147,12 @@ def test_an_interrupted_create_leaves_no_vm(tmp_path: Path) -> None:
             time.sleep(0.1)
         create.send_signal(signal.SIGINT)
         assert create.wait(timeout=120) == 130
+        assert QemuSweeper().leaks(Scope(cluster=cluster)) == []
+        assert not (tmp_path / "machine" / "machines" / "cut").exists()
     finally:
         if create.poll() is None:
             create.kill()
-    assert QemuSweeper().leaks(Scope(cluster=cluster)) == []
-    assert not (tmp_path / "machine" / "machines" / "cut").exists()
+        QemuSweeper().remove(Scope(cluster=cluster))  # a failed test leaves no VM either
 
 
 class _NoLabel:
