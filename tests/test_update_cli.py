@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from test_cli import dojo_exec
 
+from dojo_exec.spawn import reset_signals
+
 FENCE = "```"
 NONE = ("--", "--dojo-driver", "none")
 
@@ -34,6 +36,7 @@ def interrupted_update(folder: Path, page: str, *pytest_args: str) -> subprocess
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=reset_signals,  # Ctrl-C works there even if this suite runs under nohup
     )
     deadline = time.monotonic() + 60
     while not started.exists() and process.poll() is None and time.monotonic() < deadline:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from dojo_exec import spawn
 from dojo_exec.machines.driver import MachineError
 
 if TYPE_CHECKING:
@@ -229,7 +230,7 @@ def _interfaces() -> list[ipaddress.IPv4Interface]:
     """This host's IPv4 interface addresses (``ip -o -4 addr``), a bridge that is down too."""
     found: list[ipaddress.IPv4Interface] = []
     with contextlib.suppress(OSError, subprocess.SubprocessError):
-        out = subprocess.run(
+        out = spawn.run(
             ["ip", "-o", "-4", "addr", "show"], capture_output=True, text=True, timeout=10
         ).stdout
         for line in out.splitlines():

@@ -25,6 +25,7 @@ from dojo_exec.machines.teardown import (
     remove_run,
     run_leaks,
 )
+from dojo_exec.spawn import reset_signals
 
 pytestmark = pytest.mark.docker
 
@@ -66,6 +67,7 @@ def _create(
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
+            preexec_fn=reset_signals,  # Ctrl-C works there even if this suite runs under nohup
         )
 
 

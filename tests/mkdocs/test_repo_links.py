@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import shutil
 from pathlib import Path
@@ -20,7 +19,6 @@ def build_dojo_site(tmp_path: Path) -> Path:
     for name in ("docs", "transcripts", "slides"):
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
-    logging.getLogger("mkdocs").setLevel(logging.ERROR)
     site = tmp_path / "site"
     build(load_config(config_file=str(tmp_path / "mkdocs.yml"), site_dir=str(site)))
     return site
