@@ -17,12 +17,12 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from dojo_exec import spawn
 from dojo_exec.machines import certs
 from dojo_exec.machines.driver import MachineError
 from dojo_exec.machines.labels import current_run
@@ -51,7 +51,7 @@ def enabled() -> bool:
 
 
 def _qemu_version() -> str:
-    out = subprocess.run(
+    out = spawn.run(
         [qemu_binary(), "--version"], capture_output=True, text=True, check=False
     ).stdout.split()
     return out[3] if len(out) > 3 else "unknown"
