@@ -113,6 +113,18 @@ def test_ssh_is_real_ssh_into_the_vm(machine: dict[str, str]) -> None:
     assert driver == "qemu" and int(port) > 0
 
 
+def test_stand_in_images_come_from_the_mirror(machine: dict[str, str]) -> None:
+    """The VM pulls through the host's registry mirror at 10.0.2.100:5000 (relayed to the
+    mirror's port of the moment), with no registry reachable."""
+    mirrors = machine_cli(machine, "ssh", NAME, "docker", "info", "--format",
+                          "'{{.RegistryConfig.Mirrors}}'").stdout  # fmt: skip
+    assert "http://10.0.2.100:5000/" in mirrors
+    pulled = machine_cli(machine, "ssh", NAME, "docker", "pull", "-q", "alpine")
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    listed = machine_cli(machine, "ssh", NAME, "docker", "image", "ls", "-q", "alpine")
+    assert listed.stdout.strip()
+
+
 def test_stop_start_and_kill(machine: dict[str, str]) -> None:
     vm = _vm(machine)
     assert any(" -M " in p for p in _processes_of(vm.directory))  # the kept ssh connection

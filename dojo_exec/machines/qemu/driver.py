@@ -11,7 +11,7 @@ machine has its own URL as with docker-machine) to the engine, and a free port o
 second NIC on a multicast socket (one group per cluster) is the
 cluster's shared L2, ``10.213.0.0/24``, where the machines get ``.2`` upwards (what
 ``docker-machine ip`` prints, what swarm advertises).  The host's registry mirror is reached at
-QEMU's host address ``10.0.2.2``.
+``10.0.2.100:5000``, relayed by QEMU to its current host port (:mod:`.relay`).
 """
 
 from __future__ import annotations
@@ -37,14 +37,19 @@ from dojo_exec.machines.labels import current_run
 from dojo_exec.machines.qemu.image import VmImage, ensure_image
 from dojo_exec.machines.qemu.snapshot import Snapshot, ensure_snapshot
 from dojo_exec.machines.qemu.snapshot import enabled as snapshot_enabled
-from dojo_exec.machines.qemu.vm import Vm, VmLabel, free_port, port_free, qemu_binary
+from dojo_exec.machines.qemu.vm import (
+    MIRROR_GUEST,
+    Vm,
+    VmLabel,
+    free_port,
+    port_free,
+    qemu_binary,
+)
 from dojo_exec.machines.store import ENGINE_PORT, Machine, Store, cluster_name
 
 DRIVER = "qemu"
 L2_SUBNET = ipaddress.ip_network("10.213.0.0/24")
 FIRST_HOST = 2
-GUEST_HOST_ADDRESS = "10.0.2.2"
-"""The host as QEMU's user network shows it to the guest (its 127.0.0.1)."""
 BOOT_TIMEOUT = 600.0
 """Cold boot to an answering engine: about a minute alone under TCG, more with three at once."""
 ENGINE_TIMEOUT = 300.0
@@ -206,9 +211,9 @@ class QemuDriver:
             record.ssh_port = free_port(record.api_host)
             self.store.save(record)
         if not record.registry_mirrors and self._use_stand_ins():
-            port = self._mirror_port()
-            record.registry_mirrors = [f"http://{GUEST_HOST_ADDRESS}:{port}"]
-            record.insecure_registries.append(f"{GUEST_HOST_ADDRESS}:{port}")
+            self._mirror_port()  # running and filled before the first pull
+            record.registry_mirrors = [f"http://{MIRROR_GUEST}"]
+            record.insecure_registries.append(MIRROR_GUEST)
             self.store.save(record)
         self.progress(f"({record.name}) Generating TLS certificates and an ssh key...")
         certs.write_machine_certs(

@@ -18,6 +18,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -32,6 +33,9 @@ MEMORY_MB = 1024
 KERNEL_ARGS = f"root=/dev/vda rw console=ttyS0 quiet apparmor=0 mitigations=off panic=1 init={INIT}"
 GUEST_PORT_API = 2376
 GUEST_PORT_SSH = 22
+MIRROR_GUEST = "10.0.2.100:5000"
+"""Where a VM reaches the registry mirror: each connection runs :mod:`.relay` on the host."""
+RELAY = "dojo_exec.machines.qemu.relay"
 
 
 def runtime_root() -> Path:
@@ -205,7 +209,8 @@ class Vm:
             "-drive", f"file={self.disk},if=virtio,format=qcow2,discard=unmap",
             "-netdev", (
                 f"user,id=n0,hostfwd=tcp:{host}:{api_port}-:{GUEST_PORT_API},"
-                f"hostfwd=tcp:{host}:{ssh_port}-:{GUEST_PORT_SSH}"
+                f"hostfwd=tcp:{host}:{ssh_port}-:{GUEST_PORT_SSH},"
+                f"guestfwd=tcp:{MIRROR_GUEST}-cmd:{sys.executable} -m {RELAY}"
             ),
             "-device", "virtio-net-pci,netdev=n0",
             "-netdev", f"socket,id=n1,mcast={l2_group},localaddr=127.0.0.1",
