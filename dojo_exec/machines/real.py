@@ -21,7 +21,6 @@ _NAMED = {"active", "config", "env", "inspect", "ip", "kill", "restart", "rm", "
 _NAMED |= {"start", "status", "stop", "url", "version", "regenerate-certs", "upgrade", "scp"}
 
 
-
 def is_shim(path: Path) -> bool:
     """True for the ``docker-machine`` script that :func:`cli.install_shim` writes."""
     try:
