@@ -52,6 +52,17 @@ def wait_ready(manager: docker.DockerClient, count: int, timeout: float = 60) ->
     raise RuntimeError("swarm did not form")
 
 
+def form_swarm(engines: dict[str, docker.DockerClient], ip: str, timeout: float = 60) -> None:
+    """manager1 inits a swarm advertising ``ip``, the workers join it, until 3 nodes are Ready."""
+    engines["manager1"].swarm.init(advertise_addr=ip, listen_addr=f"{ip}:2377")
+    token = engines["manager1"].swarm.attrs["JoinTokens"]["Worker"]
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        list(
+            pool.map(lambda n: engines[n].swarm.join([f"{ip}:2377"], token), ("worker1", "worker2"))
+        )
+    wait_ready(engines["manager1"], 3, timeout=timeout)
+
+
 def run_api(client: docker.DockerClient, root: Path) -> dict[str, float]:
     cluster = f"bench-{uuid.uuid4().hex[:6]}"
     store = Store(root / cluster)
@@ -65,16 +76,7 @@ def run_api(client: docker.DockerClient, root: Path) -> dict[str, float]:
         times["machines"] = time.monotonic() - start
         engines = {n: tls_client(store.machine_dir(n), store.load(n).ip) for n in NAMES}
         ip = store.load("manager1").ip
-        engines["manager1"].swarm.init(advertise_addr=ip, listen_addr=f"{ip}:2377")
-        token = engines["manager1"].swarm.attrs["JoinTokens"]["Worker"]
-        with concurrent.futures.ThreadPoolExecutor(2) as pool:
-            list(
-                pool.map(
-                    lambda n: engines[n].swarm.join([f"{ip}:2377"], token),
-                    ("worker1", "worker2"),
-                )
-            )
-        wait_ready(engines["manager1"], 3)
+        form_swarm(engines, ip)
         times["swarm"] = time.monotonic() - start
         times["memory"] = statistics.mean(
             client.containers.get(store.load(n).container).stats(stream=False)["memory_stats"][
@@ -128,16 +130,7 @@ def run_qemu(root: Path, snapshot: bool) -> dict[str, float]:
             for n, r in records.items()
         }
         ip = records["manager1"].ip
-        engines["manager1"].swarm.init(advertise_addr=ip, listen_addr=f"{ip}:2377")
-        token = engines["manager1"].swarm.attrs["JoinTokens"]["Worker"]
-        with concurrent.futures.ThreadPoolExecutor(2) as pool:
-            list(
-                pool.map(
-                    lambda n: engines[n].swarm.join([f"{ip}:2377"], token),
-                    ("worker1", "worker2"),
-                )
-            )
-        wait_ready(engines["manager1"], 3, timeout=300)
+        form_swarm(engines, ip, timeout=300)
         times["swarm"] = time.monotonic() - start
         times["memory"] = statistics.mean(
             _rss(Vm(Path(r.runtime)).pid() or 0) for r in records.values()
