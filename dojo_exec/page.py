@@ -23,6 +23,7 @@ prompts :mod:`dojo_exec.prompts`; this module builds steps and pages and orders 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import shlex
@@ -157,7 +158,7 @@ class Step:
         """Whether the step shows its commands with prompts (a console session)."""
         return any(command.prompt for command in self.commands)
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
         """Digest of the step's source: a transcript older than an edit is stale.
 
