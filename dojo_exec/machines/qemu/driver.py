@@ -33,6 +33,7 @@ from pathlib import Path
 from dojo_exec import spawn
 from dojo_exec.machines import certs
 from dojo_exec.machines.driver import CreateOptions, HostNotRunning, MachineError, State
+from dojo_exec.machines.host_lock import named_lock, shared_services_in_use
 from dojo_exec.machines.labels import current_run
 from dojo_exec.machines.qemu.image import VmImage, ensure_image
 from dojo_exec.machines.qemu.snapshot import Snapshot, ensure_snapshot
@@ -210,11 +211,6 @@ class QemuDriver:
             record.api_port = ENGINE_PORT
             record.ssh_port = free_port(record.api_host)
             self.store.save(record)
-        if not record.registry_mirrors and self._use_stand_ins():
-            self._mirror_port()  # running and filled before the first pull
-            record.registry_mirrors = [f"http://{MIRROR_GUEST}"]
-            record.insecure_registries.append(MIRROR_GUEST)
-            self.store.save(record)
         self.progress(f"({record.name}) Generating TLS certificates and an ssh key...")
         certs.write_machine_certs(
             self.store.certs_dir, machine_dir, record.name, record.ip, [record.api_host]
@@ -225,7 +221,23 @@ class QemuDriver:
         (machine_dir / "id_rsa.pub").write_bytes(public)
         saved = self._snapshot(image)
         vm.make_disk(saved.disk if saved else image.disk)
-        self._boot(record, vm, image, BOOT_TIMEOUT, incoming=saved.state if saved else None)
+        with contextlib.ExitStack() as services:
+            if not record.registry_mirrors and self._use_stand_ins():
+                # the shared mirror stays until this VM runs (another run's last rm would
+                # remove it in between otherwise: see host_lock); released once QEMU runs
+                services.enter_context(shared_services_in_use())
+                self._mirror_port()  # running and filled before the first pull
+                record.registry_mirrors = [f"http://{MIRROR_GUEST}"]
+                record.insecure_registries.append(MIRROR_GUEST)
+                self.store.save(record)
+            self._boot(
+                record,
+                vm,
+                image,
+                BOOT_TIMEOUT,
+                incoming=saved.state if saved else None,
+                launched=services.close,
+            )
 
     def _snapshot(self, image: VmImage) -> Snapshot | None:
         """The image's saved VM (made by the first create that needs it), or None: cold boot."""
@@ -244,6 +256,7 @@ class QemuDriver:
         image: VmImage,
         timeout: float,
         incoming: Path | None = None,
+        launched: Callable[[], None] | None = None,
     ) -> None:
         how = "resuming the saved VM" if incoming else "booting"
         self.progress(f"({record.name}) Starting the VM (QEMU, {how}, {record.ip})...")
@@ -257,6 +270,8 @@ class QemuDriver:
             mac=mac_address(record.cluster or self.cluster, record.name),
             incoming=incoming,
         )
+        if launched is not None:
+            launched()  # QEMU runs: the VM now counts (teardown.vms_running)
         if incoming is not None:
             vm.resume()
         deadline = time.monotonic() + timeout
@@ -393,10 +408,10 @@ class QemuDriver:
         return self.mirror
 
     def _mirror_port(self) -> int:
-        from dojo_exec.machines.dind import engine_client, lock_path
+        from dojo_exec.machines.dind import engine_client
         from dojo_exec.machines.mirror import ensure_mirror_port
 
-        with certs.file_lock(lock_path("mirror")):
+        with named_lock("mirror"):
             return ensure_mirror_port(engine_client(), log=self.progress)
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -408,7 +423,12 @@ class QemuDriver:
         if vm.running():
             return
         image = ensure_image(log=self.progress)
-        self._boot(record, vm, image, BOOT_TIMEOUT)
+        with contextlib.ExitStack() as services:
+            if f"http://{MIRROR_GUEST}" in record.registry_mirrors:
+                # removed while no VM ran? start it again, kept until this VM runs
+                services.enter_context(shared_services_in_use())
+                self._mirror_port()
+            self._boot(record, vm, image, BOOT_TIMEOUT, launched=services.close)
 
     def stop(self, name: str) -> None:
         """dockerd stops its containers, the guest syncs, PID 1 ends and QEMU with it."""
