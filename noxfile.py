@@ -8,6 +8,7 @@ only Python, nox and (for the Docker sessions) a running Docker engine.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import uuid
 from collections.abc import Iterator
@@ -164,7 +165,7 @@ def _on_qemu(args: tuple[str, ...] | list[str]) -> bool:
     """``--dojo-driver qemu`` among ``args``: then one page at a time (three VMs at once)."""
     return any(
         arg == "--dojo-driver=qemu" or (arg == "--dojo-driver" and nxt == "qemu")
-        for arg, nxt in zip(args, [*args[1:], ""], strict=True)
+        for arg, nxt in itertools.pairwise([*args, ""])  # no args: no pairs
     )
 
 
