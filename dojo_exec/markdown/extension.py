@@ -81,6 +81,7 @@ class Located:
 @dataclass
 class _PageState:
     fragments: dict[str, str] = field(default_factory=dict)
+    searched: dict[str, str] = field(default_factory=dict)
     styled: bool = False
     uri: str = "<page>"
 
@@ -125,6 +126,8 @@ class DojoExtension(Extension):
         self.site: SiteReport | None = None  # set by a plugin: the report's inputs
         self.sink: Callable[[Issue], None] = _log_issue
         self.marker = f"DOJOEXEC{secrets.token_hex(4)}"  # letters and digits: Markdown keeps it
+        # the last page's HTML with each result as its searched text (a plugin indexes that)
+        self.searched_html: str | None = None
 
     @property
     def mode(self) -> Mode:
@@ -204,7 +207,8 @@ class StepsPreprocessor(Preprocessor):
     def run(self, lines: list[str]) -> list[str]:
         ext, target = self.ext, self.ext.target
         self.ext.target = None  # one page each
-        self.state.fragments, self.state.styled = {}, False
+        self.state.fragments, self.state.searched, self.state.styled = {}, {}, False
+        ext.searched_html = None
         text = "\n".join(lines)
         where = None if target else ext.locate(self.md)
         if REPORT_START in text:
@@ -246,6 +250,7 @@ class StepsPreprocessor(Preprocessor):
         if where is not None and where.meta is not None and target.run is not None:
             where.meta.setdefault("revision_date", revision_date(target.run))
         self.state.fragments, self.state.uri = rendered.fragments, target.uri
+        self.state.searched = rendered.searched
         self.state.styled = ext.mode != "off"
         return rendered.markdown.split("\n")
 
@@ -307,6 +312,7 @@ class ResultsPostprocessor(Postprocessor):
             return text
         self.state.fragments = {}
         html, lost = fill_fragments(text, fragments)
+        self.ext.searched_html, _ = fill_fragments(text, self.state.searched)
         if lost:
             message = f"{len(lost)} step result(s) lost in the Markdown pass"
             self.ext.sink(Issue("error", self.state.uri, message))

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from dojo_exec.display import format_date, format_duration
 from dojo_exec.freshness import Outcome, match_records
@@ -42,6 +42,7 @@ class Rendered:
 
     markdown: str
     fragments: dict[str, str]  # marker word → result HTML
+    searched: dict[str, str]  # marker word → what the search index holds for the step
     outcomes: list[Outcome]
     issues: list[Issue]
 
@@ -235,10 +236,20 @@ def step_anchor(step: Step) -> str:
     return f"step-{step.options.id}" if step.options.id else f"step-{step.line}"
 
 
+class RenderedStep(NamedTuple):
+    """One step on the site: its command (Markdown), its result (HTML) and the result as
+    the search index holds it (its captured output, else its promise: a plain code block,
+    without the tabs and badges a search parser would only skip)."""
+
+    command: str
+    result: str
+    searched: str
+
+
 def render_step(
     outcome: Outcome, clean: Sanitizer, page_uri: str, engines: Sequence[str] = ()
-) -> tuple[str, str]:
-    """(Markdown of the command, HTML of the result) for one step; both empty when hidden.
+) -> RenderedStep:
+    """Command, result and searched text for one step; all empty when hidden.
 
     The command is a ``sh`` fence (highlighted, with Material's copy button); verdict,
     tabs, checks and explanation are HTML, every text escaped, that the plugin puts in
@@ -252,7 +263,7 @@ def render_step(
     """
     step, record, status = outcome.step, outcome.record, outcome.status
     if step.options.hidden:
-        return "", ""
+        return RenderedStep("", "", "")
     location = f"{page_uri}:{step.line}"
     command = clean(step.command, origin="page", location=location, what="command")
     promised = None
@@ -284,9 +295,11 @@ def render_step(
         parts.append(_checks(outcome).rstrip("\n"))
     result = "".join(parts)
     anchor = _attr(step_anchor(step))
-    return (
+    shown = captured if captured is not None and captured.strip() else promised
+    return RenderedStep(
         fence(command, "sh", step.indent),
         f'<div class="dojo-result dojo-result--{status}" id="{anchor}">{result}</div>',
+        f"<pre><code>{html.escape(shown, quote=False)}</code></pre>" if shown else "",
     )
 
 
@@ -375,6 +388,7 @@ def render_page(
     clean = Sanitizer()
     outcomes = match_records(page.steps, run.steps if run else None)
     fragments: dict[str, str] = {}
+    searched: dict[str, str] = {}
     edits: list[tuple[int, int, str]] = []
     for outcome in outcomes:
         start, end = (position - offset for position in outcome.step.span)
@@ -382,11 +396,12 @@ def render_page(
             text = plain_step(outcome.step)
         else:
             engines = (passed_on or {}).get(outcome.step.index, ())
-            command, result = render_step(outcome, clean, page_uri, engines)
+            command, result, search_text = render_step(outcome, clean, page_uri, engines)
             text = command
             if result:
                 word = f"{marker}R{outcome.step.index}E"
                 fragments[word] = result
+                searched[word] = search_text
                 text += f"\n{outcome.step.indent}{word}\n"
         edits.append((start, end, text))
     if mode != "off" and page.steps:
@@ -397,7 +412,7 @@ def render_page(
     issues = list(clean.issues)
     if mode != "off":
         issues += _outcome_issues(outcomes, run, page_uri)
-    return Rendered(markdown, fragments, outcomes, issues)
+    return Rendered(markdown, fragments, searched, outcomes, issues)
 
 
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)

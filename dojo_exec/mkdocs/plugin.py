@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page as MkDocsPage
 
@@ -41,6 +42,8 @@ ASSET_URI = "assets/dojo_exec/dojo.css"
 # the plugin serves a vendored copy instead, so nothing is fetched from outside
 SHIM = Path(__file__).parent / "assets" / "iframe-worker-shim.js"
 SHIM_URI = "assets/dojo_exec/iframe-worker-shim.js"
+# what material's search does to a page's HTML after indexing it (it would do it to ours)
+SEARCH_ATTRIBUTES = re.compile(r"\s?data-search-\w+=\"[^\"]+\"")
 
 
 class DojoExecPlugin(BasePlugin[DojoExecConfig]):
@@ -56,6 +59,8 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
         self.deck: Path | None = None
         self.vendor = Path(".dojo/vendor")
         self.urls: dict[str, str] = {}  # page path → its URL on the site (slides link to it)
+        self.searched: dict[str, tuple[str, str]] = {}  # page path → (its HTML, searched HTML)
+        self.shown: dict[str, str] = {}  # page path → its HTML while search sees the other
 
     # -- configuration ------------------------------------------------------------------
 
@@ -236,11 +241,43 @@ class DojoExecPlugin(BasePlugin[DojoExecConfig]):
         uri = page.file.src_uri
         if self.extension.marker in html:
             log.error("%s: step result(s) lost in the Markdown pass", uri)
-        if not find_secrets(html):
-            return html
-        level = logging.ERROR if uri == self.config.report_page else logging.INFO
-        log.log(level, "%s: token-shaped text in the page; redacted on the site", uri)
-        return redact(html)
+        searched, self.extension.searched_html = self.extension.searched_html, None
+        if find_secrets(html):
+            level = logging.ERROR if uri == self.config.report_page else logging.INFO
+            log.log(level, "%s: token-shaped text in the page; redacted on the site", uri)
+            html = redact(html)
+            searched = redact(searched) if searched is not None else None
+        if searched is not None:
+            self.searched[uri] = (html, searched)
+        return html
+
+    @event_priority(100)  # before the search plugins (priority 0) index the page
+    def _index_results_as_text(
+        self, context: Any, /, *, page: MkDocsPage, config: MkDocsConfig, nav: Any
+    ) -> Any:
+        """Search indexes each step's result as its text, not its tabs and badges.
+
+        Search plugins parse ``page.content`` in ``on_page_context``; a step's result is
+        ~20 tags of which search keeps only the text, and parsing them was most of the
+        plugin's cost in a build.  The page's HTML comes back right after them.
+        """
+        uri = page.file.src_uri
+        entry = self.searched.pop(uri, None)
+        if entry is not None and page.content == entry[0]:
+            self.shown[uri], page.content = entry
+        return context
+
+    @event_priority(-100)  # after the search plugins
+    def _restore_results(
+        self, context: Any, /, *, page: MkDocsPage, config: MkDocsConfig, nav: Any
+    ) -> Any:
+        uri = page.file.src_uri
+        shown = self.shown.pop(uri, None)
+        if shown is not None:
+            page.content = SEARCH_ATTRIBUTES.sub("", shown)  # as material's search leaves it
+        return context
+
+    on_page_context = CombinedEvent(_index_results_as_text, _restore_results)
 
     def on_post_page(self, output: str, /, *, page: MkDocsPage, config: MkDocsConfig) -> str | None:
         """Check the built page once more: nothing token-shaped leaves the build."""

@@ -153,6 +153,31 @@ def test_search_finds_what_steps_printed(built_site: Path) -> None:
     assert "<script>" not in swarm  # captured text stays text
 
 
+def test_search_indexes_each_result_as_its_captured_text(built_site: Path) -> None:
+    """What search parses is the step's output as a code block, not the tabs and badges
+    around it; the page itself keeps them."""
+    index = json.loads(read(built_site, "search/search_index.json"))
+    swarm = " ".join(doc["text"] for doc in index["docs"] if doc["location"].startswith("swarm"))
+    assert re.search(r"<pre><code>[^<]*CAPTURED-SERVICE-PS", swarm)
+    for label in ("Captured", "Promised", "passed on"):
+        assert label not in swarm, label
+    content = article(read(built_site, "swarm.html"))
+    assert "CAPTURED-SERVICE-PS" in content and ">Captured<" in content
+
+
+def test_search_exclusions_of_the_author_still_apply(sample: Path, tmp_path: Path) -> None:
+    """An author's ``data-search-exclude`` keeps its text out of the index and, as material
+    does, the attribute out of the page, on a page whose steps search sees as text."""
+    page = sample.parent / "docs" / "swarm.md"
+    page.write_text(page.read_text() + '\nNOT-IN-THE-INDEX here.\n{ data-search-exclude="yes" }\n')
+    site = build_site(sample, tmp_path / "site")
+    index = read(site, "search/search_index.json")
+    assert "NOT-IN-THE-INDEX" not in index and "CAPTURED-SERVICE-PS" in index
+    content = article(read(site, "swarm.html"))
+    assert "NOT-IN-THE-INDEX" in content and "data-search-exclude" not in content
+    assert ">Captured<" in content
+
+
 def test_admonitions_still_work(built_site: Path) -> None:
     content = article(read(built_site, "swarm.html"))
     assert '<div class="admonition tip">' in content
