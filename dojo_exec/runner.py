@@ -54,6 +54,15 @@ RUNNING, CONFIRMING = "run", "confirm"  # kinds of page sessions, kept apart for
 BACKOFF_START = 0.5
 BACKOFF_LIMIT = 5.0
 DIAGNOSTIC_TIMEOUT = 20.0
+# each machine's own view of the swarm: with no leader, `node ls` on the chosen machine says
+# nothing about the others (a manager that did not rejoin, a node that left, its error)
+EACH_MACHINE_SWARM = (
+    "for m in $(docker-machine ls -q 2>/dev/null); do printf '%s: ' \"$m\"; "
+    'if c=$(docker-machine config "$m" 2>&1); then docker $c info --format '
+    "'swarm {{.Swarm.LocalNodeState}}{{if .Swarm.ControlAvailable}}, manager{{end}}"
+    "{{if .Swarm.Error}}, error: {{.Swarm.Error}}{{end}}' 2>&1 | head -n 1; "
+    'else echo "$c" | head -n 1; fi; done'
+)
 _SERVICE_WORDS = re.compile(r"\bservice\s+(?:ps|inspect|scale|update|rm|logs|create)\b(.*)")
 
 
@@ -532,6 +541,7 @@ class PageSession:
         for service in services:
             swarm += f"; echo; docker service ps --no-trunc {service} 2>&1"
         swarm += "; echo; docker-machine ls 2>&1"  # a machine gone or stopped (Error, Stopped)
+        swarm += f"; echo; {EACH_MACHINE_SWARM}"
         script = (
             f'if [ "${{DOCKER_HOST:-}}" = "{NO_MACHINE_CHOSEN}" ]; then '
             "echo '(the client points at no machine yet; docker-machine ls:)'; "

@@ -128,6 +128,10 @@ def test_a_node_removed_while_a_step_waits(
     state = failure[failure.index("swarm state:") :]
     if victim == "worker1":  # the swarm's manager sees its worker go
         assert re.search(r"\sworker1\s+Down\s", state), state
+    # each machine's own view of the swarm, and what stops the victim from giving it
+    survivor = "manager1" if victim == "worker1" else "worker1"
+    assert re.search(rf"^\s*{survivor}: swarm \w+", state, re.MULTILINE), state
+    assert re.search(rf"^\s*{victim}: (?!swarm).*\S", state, re.MULTILINE), state
     machine = re.compile(rf"^\s*{victim}\s+[-*]\s+\S+\s+Error\b.*not found", re.MULTILINE)
     assert machine.search(state), state  # the machine named, as docker-machine sees it
     assert "steps: 4  passed: 3  failed: 1" in output, output  # `echo after` still ran
