@@ -323,6 +323,11 @@ class DindDriver:
             engine_labels=list(options.engine_labels),
             engine_env=list(options.engine_env),
         )
+        try:
+            self._refuse_another_stores(record)
+        except BaseException:
+            self.store.remove(name)
+            raise
         self.store.save(record)  # visible to ls at once, as docker-machine does
         try:
             self._create(record, machine_dir)
@@ -515,6 +520,23 @@ class DindDriver:
             if candidate not in used:
                 return candidate
         raise MachineError(f"No free address left in {subnet} for network {network.name}")
+
+    def _refuse_another_stores(self, record: Machine) -> None:
+        """A container of this name that another store still lists as its machine is not
+        stale: the same name in one ``DOJO_CLUSTER`` from two stores is refused, not taken."""
+        try:
+            container = self.client.containers.get(record.container)
+        except docker.errors.NotFound:
+            return
+        except docker.errors.DockerException as error:
+            raise MachineError(f"Error creating machine: {record.name}: {error}") from error
+        owner = str((container.labels or {}).get(LABEL_STORE) or "")
+        listed = owner and (Store(Path(owner)).machine_dir(record.name) / "config.json").exists()
+        if listed and Path(owner) != self.store.root:
+            raise MachineError(
+                f'Host already exists: "{record.name}": its container {record.container} '
+                f"is a machine of the store {owner}; give this store its own DOJO_CLUSTER"
+            )
 
     def _clear_stale(self, record: Machine) -> None:
         """Remove a container or volume of the same name left by a crash (the store had none)."""

@@ -11,6 +11,7 @@ the embedded driver keeps its own facts (cluster, container, network, ...) in ``
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -38,9 +39,20 @@ def storage_path(env: Mapping[str, str] | None = None) -> Path:
 
 
 def cluster_name(env: Mapping[str, str] | None = None) -> str:
-    """``$DOJO_CLUSTER`` (default "default"): the namespace of containers, volumes, network."""
+    """``$DOJO_CLUSTER``: the namespace of containers, volumes and network.
+
+    Unset, it is "default" for docker-machine's default store and one of its own for any
+    other ``$MACHINE_STORAGE_PATH`` (``s`` and a digest of the path): machines of the same
+    name in two stores are two machines, as with docker-machine, never one container that
+    the second ``create`` takes from the first.
+    """
     env = os.environ if env is None else env
-    name = env.get("DOJO_CLUSTER") or DEFAULT_CLUSTER
+    name = env.get("DOJO_CLUSTER")
+    if not name:
+        store = storage_path(env).resolve()
+        if store == storage_path({}).resolve():
+            return DEFAULT_CLUSTER
+        return "s" + hashlib.sha256(str(store).encode()).hexdigest()[:8]
     if not _VALID_NAME.match(name):
         raise MachineError(f"Invalid DOJO_CLUSTER {name!r}: allowed chars are 0-9a-zA-Z . -")
     return name

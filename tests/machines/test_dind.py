@@ -95,3 +95,26 @@ def test_failed_create_leaves_nothing(driver: DindDriver, client: docker.DockerC
         driver.create("m1")
     assert not driver.store.exists("m1")
     assert [leak for leak in leaks(client, driver.cluster) if "network" not in leak] == []
+
+
+def test_a_second_store_never_takes_a_machine_of_the_first(
+    client: docker.DockerClient, tmp_path: Path
+) -> None:
+    """Two stores in one ``DOJO_CLUSTER`` (two terminals that set it alike) both ask for
+    ``m1``: the second is refused in one line, and the first machine keeps answering."""
+    cluster = f"t-{uuid.uuid4().hex[:8]}"
+    first, second = Store(tmp_path / "one"), Store(tmp_path / "two")
+    try:
+        DindDriver(client, first, cluster, mirror=False).create("m1")
+        with pytest.raises(MachineError) as refused:
+            DindDriver(client, second, cluster, mirror=False).create("m1")
+        message = str(refused.value)
+        assert message.startswith('Host already exists: "m1": its container'), message
+        assert str(first.root) in message and "\n" not in message
+        assert not second.machine_dir("m1").exists()
+        engine = tls_client(first.machine_dir("m1"), first.load("m1").ip)
+        assert engine.info()["Name"] == "m1"
+        engine.close()
+    finally:
+        remove_cluster(client, cluster, stores=[first, second])
+    assert leaks(client, cluster, stores=[first, second]) == []

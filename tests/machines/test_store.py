@@ -29,7 +29,19 @@ def test_cluster_and_names() -> None:
     assert cluster_name({"DOJO_CLUSTER": "ci-7"}) == "ci-7"
     with pytest.raises(MachineError):
         cluster_name({"DOJO_CLUSTER": "bad name"})
+    default_store = {"MACHINE_STORAGE_PATH": str(Path.home() / ".docker" / "machine")}
+    assert cluster_name(default_store) == "default"
     assert object_name("ci-7") == "dojo-ci-7"
+
+
+def test_each_store_has_its_own_namespace(tmp_path: Path) -> None:
+    """Two stores (two projects, two terminals) with a ``manager1`` each: two namespaces."""
+    one = cluster_name({"MACHINE_STORAGE_PATH": str(tmp_path / "one")})
+    two = cluster_name({"MACHINE_STORAGE_PATH": str(tmp_path / "two")})
+    assert len({one, two, "default"}) == 3
+    assert cluster_name({"MACHINE_STORAGE_PATH": str(tmp_path / "x" / ".." / "one")}) == one
+    assert cluster_name({"MACHINE_STORAGE_PATH": str(tmp_path / "two"), "DOJO_CLUSTER": "c"}) == "c"
+    assert object_name(one, "manager1") != object_name(two, "manager1")
     assert object_name("ci-7", "manager1") == "dojo-ci-7-manager1"
 
 
