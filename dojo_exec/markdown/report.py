@@ -40,19 +40,32 @@ def _table(head: Sequence[str], rows: Sequence[str]) -> str:
     )
 
 
-def _engines(transcripts: Mapping[str, Transcript | None]) -> list[str]:
-    """Engine versions of the recorded runs, the newest run's first."""
+def _kind(run: RunRecord) -> str:
+    """The machines a run used, in one word: its driver's name (``embedded``, ``qemu``)."""
+    return run.driver.split(" ", 1)[0] if run.driver else "unknown"
+
+
+Column = tuple[str, str]
+"""(Docker engine version, kind of machines): a column of the page × engine table."""
+
+
+def _columns(transcripts: Mapping[str, Transcript | None]) -> list[Column]:
+    """(engine, machines) of the recorded runs, the newest run's first."""
     runs = [run for t in transcripts.values() if t for run in t.runs]
     runs.sort(key=lambda run: run.started, reverse=True)
-    return list(dict.fromkeys(run.docker_engine for run in runs))
+    return list(dict.fromkeys((run.docker_engine, _kind(run)) for run in runs))
 
 
 def _runs(transcript: Transcript | None) -> list[RunRecord]:
     return list(transcript.runs) if transcript else []
 
 
-def _latest_on(transcript: Transcript | None, engine: str) -> RunRecord | None:
-    runs = [run for run in (transcript.runs if transcript else []) if run.docker_engine == engine]
+def _latest_on(transcript: Transcript | None, column: Column) -> RunRecord | None:
+    runs = [
+        run
+        for run in (transcript.runs if transcript else [])
+        if (run.docker_engine, _kind(run)) == column
+    ]
     return max(runs, key=lambda run: run.started, default=None)
 
 
@@ -109,7 +122,9 @@ def render_report(
     def url_of(uri: str) -> str:
         return urls.get(uri, uri.removesuffix(".md") + ".html")
 
-    engines = _engines(transcripts)
+    columns = _columns(transcripts)
+    engines = list(dict.fromkeys(engine for engine, _ in columns))
+    kinds = {kind for _, kind in columns}
     latest: dict[str, list[Outcome]] = {}
     for uri in pages:
         transcript = transcripts.get(uri)
@@ -120,14 +135,14 @@ def render_report(
     lines = [HEADING, ""] if heading else []
     lines += [_summary(pages, transcripts, latest, engines, clean), ""]
 
-    # page × engine → verdict of that page's latest run on that engine
-    if engines:
+    # page × (engine, machines) → verdict of that page's latest run there
+    if columns:
         rows = []
         for uri, (title, _) in pages.items():
             name = html.escape(clean(title))
             cells = [f'<td><a href="{_link(base, url_of(uri))}">{name}</a></td>']
-            for engine in engines:
-                run = _latest_on(transcripts.get(uri), engine)
+            for column in columns:
+                run = _latest_on(transcripts.get(uri), column)
                 if run is None:
                     cells.append("<td>—</td>")
                     continue
@@ -145,7 +160,9 @@ def render_report(
                     f"{html.escape(text)}</span></td>"
                 )
             rows.append(f"<tr>{''.join(cells)}</tr>")
-        head = ["Page", *(f"Engine {clean(engine)}" for engine in engines)]
+        head = ["Page"]
+        for engine, kind in columns:  # the machines named where runs used more than one kind
+            head.append(f"Engine {clean(engine)}" + (f" · {kind}" if len(kinds) > 1 else ""))
         lines += ["## By page and Docker engine", "", _table(head, rows), ""]
 
     # every step that needs a look, linked to its place in its page
@@ -182,11 +199,13 @@ def render_report(
             continue
         rows = []
         shown = transcript.runs[:runs_per_page]
+        machines = len({_kind(run) for run in shown}) > 1
         for run in shown:
             failed = run.failed + run.timeout + run.error
             cells = [
                 _cell(format_date(run.started), clean),
                 _cell(run.docker_engine, clean),
+                *([_cell(run.driver, clean)] if machines else []),
                 _cell(str(run.passed), clean),
                 f'<td class="dojo-report-failed">{failed}</td>' if failed else f"<td>{failed}</td>",
                 _cell(str(run.skipped), clean),
@@ -197,10 +216,14 @@ def render_report(
         what = f"latest {len(shown)} of {total} runs" if total > len(shown) else f"{total} run(s)"
         lines += [
             f'<details class="dojo-runs"><summary>Recorded runs: {what}</summary>'
-            f"{_table(COLUMNS, rows)}</details>",
+            f"{_table(_with_machines(COLUMNS) if machines else COLUMNS, rows)}</details>",
             "",
         ]
     return "\n".join(lines)
+
+
+def _with_machines(columns: Sequence[str]) -> list[str]:
+    return [*columns[:2], "Machines", *columns[2:]]
 
 
 def _summary(
@@ -230,7 +253,8 @@ def _summary(
     if engines:
         parts.append("Docker engine " + ", ".join(clean(engine) for engine in engines))
     clients = sorted({run.docker_client for run in runs if run})
-    drivers = sorted({run.driver for run in runs if run})
+    # every kind of machines a kept run used (a page verified on VMs and on embedded ones)
+    drivers = sorted({run.driver for t in transcripts.values() if t for run in t.runs})
     if clients:
         parts.append("client " + ", ".join(clean(client) for client in clients))
     if drivers:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from mkdocs.exceptions import Abort
-from sample_site import build_site
+from sample_site import build_site, swarm_run
 from test_browser import project_site  # noqa: F401  (fixture)
 
-from dojo_exec.transcripts import transcript_path
+from dojo_exec.transcripts import record_run, transcript_path
 
 TOKEN = "SWMTKN-1-5o0xb6f3r6tfv5ke6y82y4jt4uv89fo0mjftxgx6mbo9b1fi0u-6892fbuiiwcvj5lbo15jkrwbb"
 
@@ -255,6 +255,27 @@ def test_report_table_page_by_engine(built_site: Path) -> None:
         "A swarm, sampled2 failed · 6/9 passed2 failed · 6/9 passed",
         "Never recorded——",
     ]
+
+
+def test_report_tells_real_vms_from_embedded_machines(sample: Path, tmp_path: Path) -> None:
+    """A page verified on QEMU VMs and on embedded machines with one engine: one column for
+    each kind of machines, a Machines column in its runs, both drivers in the summary."""
+    run = swarm_run(sample.parent / "docs", "2026-11-26T08:00:00Z", "20.10.24+dfsg1")
+    run.driver = "qemu (QEMU/TCG, guest kernel 6.1.0-50-amd64)"
+    record_run(sample.parent / "transcripts", run)
+    content = article(read(build_site(sample, tmp_path / "site"), "report.html"))
+    table = content[content.index("By page and Docker engine") : content.index("Steps to look at")]
+    assert re.findall(r"<th>(.*?)</th>", table) == [
+        "Page",
+        "Engine 20.10.24+dfsg1 · qemu",
+        "Engine 20.10.24+dfsg1 · embedded",
+        "Engine 20.10.5+dfsg1 · embedded",
+    ]
+    runs = content[content.index("Recorded runs") :]
+    assert re.findall(r"<th>(.*?)</th>", runs)[:3] == ["Date", "Docker engine", "Machines"]
+    assert "<td>qemu (QEMU/TCG, guest kernel 6.1.0-50-amd64)</td>" in runs
+    summary = html.unescape(re.search(r'<p class="dojo-summary">(.*?)</p>', content).group(1))
+    assert "driver embedded (Docker-in-Docker), qemu (QEMU/TCG" in summary
 
 
 def test_report_links_every_step_to_look_at(built_site: Path) -> None:
