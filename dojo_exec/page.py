@@ -202,8 +202,6 @@ class Page:
         return heading[2] if heading else self.path.stem
 
 
-# libyaml's loader where PyYAML has it (a page's build parses its front matter once more)
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _FRONT_MATTER = re.compile(
     r"\A(?:\ufeff)?---\r?\n(?P<yaml>.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL
 )
@@ -218,7 +216,7 @@ def split_front_matter(text: str) -> tuple[dict[str, object], int]:
     match = _FRONT_MATTER.match(text)
     if match is None:
         return {}, 0
-    meta = yaml.load(match["yaml"] or "", Loader=_YAML_LOADER) or {}  # a safe loader
+    meta = yaml.safe_load(match["yaml"] or "") or {}
     if not isinstance(meta, dict):
         return {}, 0
     return meta, match.end()
