@@ -215,7 +215,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.cold:
             remove_images()
             started = time.perf_counter()
-            subprocess.run(["dojo-exec", "prepare"], check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [sys.executable, "-m", "dojo_exec.cli", "prepare"],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
             runs.append(("cold (images from nothing)", time.perf_counter() - started))
             runs[-1] = (runs[-1][0], runs[-1][1] + run_pages(docs, transcripts, args.parallel))
         warm = run_pages(docs, transcripts, args.parallel)
