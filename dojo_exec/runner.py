@@ -551,7 +551,10 @@ class PageSession:
             state = self.shell.probe(script, DIAGNOSTIC_TIMEOUT)
         except ShellDied:
             return "(the shell died while collecting the swarm's state)"
-        return state.output if not state.timed_out else "(timed out collecting the swarm's state)"
+        if not state.timed_out:
+            return state.output
+        partial = state.output.rstrip("\n") + "\n" if state.output.strip() else ""
+        return f"{partial}(timed out after {DIAGNOSTIC_TIMEOUT:.0f} s collecting the swarm's state)"
 
     # -- records -------------------------------------------------------------------
 

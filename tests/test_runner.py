@@ -237,3 +237,23 @@ def test_a_prerequisite_whose_command_fails_stops_its_dependents(tmp_path: Path)
         (outcome,) = session.run_all()
     assert outcome.verdict == "error"
     assert "prerequisite step" in outcome.explanation and "base.md:3" in outcome.explanation
+
+
+def test_a_hung_diagnostic_keeps_what_it_collected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Collecting the swarm's state after a failure is bounded; what came out before the
+    limit stays in the report, followed by one line saying it was cut."""
+    monkeypatch.setattr("dojo_exec.runner.DIAGNOSTIC_TIMEOUT", 3.0)
+    page = tmp_path / "page.md"
+    hang = 'docker() { echo "answered: docker $1 $2"; sleep 60; }\nexport DOCKER_HOST=tcp://h:9'
+    page.write_text("# Hung\n\n" + step(hang) + step("echo after", promise="after"))
+    with PageSession.for_path(page, driver="none", docs_root=tmp_path) as session:
+        defining, following = session.page.steps
+        assert session.run_step(defining).verdict == "passed"
+        started = time.monotonic()
+        state = session._swarm_state(following)
+        assert time.monotonic() - started < 30, "the diagnostic was not cut"
+        assert "answered: docker node ls" in state, state
+        assert state.endswith("(timed out after 3 s collecting the swarm's state)"), state
+        assert session.run_step(following).verdict == "passed"  # the shell is still usable
