@@ -29,8 +29,9 @@ WAIT = 60
 PAGE = f"""# A node dies
 
 ```sh dojo hidden
-docker-machine create -d virtualbox manager1 >/dev/null 2>&1
-docker-machine create -d virtualbox worker1 >/dev/null 2>&1
+for name in manager1 worker1; do  # quiet, unless create fails: then why
+  docker-machine create -d virtualbox $name >"$MARKS/$name.log" 2>&1 || cat "$MARKS/$name.log"
+done
 eval $(docker-machine env manager1)
 docker swarm init --advertise-addr $(docker-machine ip manager1) >/dev/null
 docker-machine ssh worker1 docker swarm join --token $(docker swarm join-token -q worker) \\
