@@ -52,7 +52,9 @@ from dojo_exec.verdicts import FINE, Verdict
 
 RUNNING, CONFIRMING = "run", "confirm"  # kinds of page sessions, kept apart for handovers
 BACKOFF_START = 0.5
-BACKOFF_LIMIT = 5.0
+BACKOFF_LIMIT = 1.0
+"""A ``wait=`` step is re-run after 0.5 s, then every second: a read-only docker command costs
+~0.1 s, and a longer pause is time the page waits after the swarm has already converged."""
 DIAGNOSTIC_TIMEOUT = 20.0
 # each machine's own view of the swarm: with no leader, `node ls` on the chosen machine says
 # nothing about the others (a manager that did not rejoin, a node that left, its error)
