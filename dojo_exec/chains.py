@@ -15,6 +15,7 @@ that session ran, and tears it down as soon as it cannot be used.
 from __future__ import annotations
 
 import atexit
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,11 +45,16 @@ def chain_of(path: Path) -> Chain:
     return tuple(page.path.resolve() for page in resolve_order(path))
 
 
-def chain_order(paths: Sequence[Path]) -> list[Path]:
+def chain_order(
+    paths: Sequence[Path], expected: Callable[[Path], float | None] | None = None
+) -> list[Path]:
     """``paths`` so that a page comes right after the page it continues, where it can.
 
     Each page's parent is its last prerequisite; pages are visited depth first from the roots
-    (pages with no parent among ``paths``), children in their given order.  A page that
+    (pages with no parent among ``paths``).  Siblings keep their given order, unless
+    ``expected`` tells how long a page is expected to take (its latest recorded run, None:
+    unknown): then the sibling whose subtree holds the longest page comes first, unknown
+    before known, so that parallel workers start the longest chains first.  A page that
     cannot be read keeps its place among the roots (its error is reported when it runs).
     """
     resolved = [path.resolve() for path in paths]
@@ -63,6 +69,11 @@ def chain_order(paths: Sequence[Path]) -> list[Path]:
             continue
         parent = index.get(chain[-2]) if len(chain) > 1 else None
         (children[parent] if parent is not None else roots).append(number)
+    if expected is not None:
+        longest = _longest_below(children, [expected(path) for path in paths])
+        roots.sort(key=lambda number: -longest[number])
+        for siblings in children.values():
+            siblings.sort(key=lambda number: -longest[number])
     ordered: list[int] = []
     stack = list(reversed(roots))
     while stack:
@@ -72,7 +83,26 @@ def chain_order(paths: Sequence[Path]) -> list[Path]:
     return [paths[number] for number in ordered]
 
 
-def order_by_chain(items: Sequence[T], path_of: Callable[[T], Path | None]) -> list[T]:
+def _longest_below(children: dict[int, list[int]], seconds: list[float | None]) -> list[float]:
+    """For each page, the longest expected time of it and the pages below it (inf: unknown)."""
+    longest = [math.inf if value is None else value for value in seconds]
+
+    def visit(number: int, seen: frozenset[int]) -> float:
+        for child in children[number]:
+            if child not in seen:
+                longest[number] = max(longest[number], visit(child, seen | {child}))
+        return longest[number]
+
+    for number in children:
+        visit(number, frozenset({number}))
+    return longest
+
+
+def order_by_chain(
+    items: Sequence[T],
+    path_of: Callable[[T], Path | None],
+    expected: Callable[[Path], float | None] | None = None,
+) -> list[T]:
     """``items`` (a page's items together, in page order) regrouped by :func:`chain_order`.
 
     Items with no page keep their positions; the pages' items fill the other positions.
@@ -84,7 +114,8 @@ def order_by_chain(items: Sequence[T], path_of: Callable[[T], Path | None]) -> l
             pages.setdefault(path, []).append(item)
     if len(pages) < 2:
         return list(items)
-    regrouped = iter([item for path in chain_order(list(pages)) for item in pages[path]])
+    ordered = chain_order(list(pages), expected)
+    regrouped = iter([item for path in ordered for item in pages[path]])
     return [next(regrouped) if path_of(item) is not None else item for item in items]
 
 

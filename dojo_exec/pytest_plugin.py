@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -135,9 +136,18 @@ def pytest_configure(config: pytest.Config) -> None:
             "--dojo-changed needs --dojo-transcripts DIR: the recorded runs it compares with"
         )
     config.stash[_STARTED] = time.monotonic()
+    if config.stash[_SETTINGS].transcripts is not None and _by_file(config):
+        # pages come ordered longest chain first (recorded_durations): xdist must not reorder
+        # them by their number of steps
+        config.option.loadscopereorder = False
     config.pluginmanager.register(DojoReporter(config), "dojo_exec_reporter")
     if config.stash[_SETTINGS].changed:
         _fewer_workers(config)  # before xdist's own pytest_configure (trylast) starts them
+
+
+def _by_file(config: pytest.Config) -> bool:
+    """Whether pytest-xdist hands out whole files (``--dist loadfile``/``loadscope``)."""
+    return getattr(config.option, "dist", "no") in ("loadfile", "loadscope")
 
 
 def _choose_host_engine(config: pytest.Config) -> None:
@@ -263,8 +273,36 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     if config.stash[_SETTINGS].changed:
         select_changed(config, items)
-    items[:] = order_by_chain(items, _page_of)
+    items[:] = order_by_chain(items, _page_of, recorded_durations(config, items))
     HANDOVER.want({path for path in map(_page_of, items) if path is not None})
+
+
+def recorded_durations(
+    config: pytest.Config, items: list[pytest.Item]
+) -> Callable[[Path], float | None] | None:
+    """How long each page took in its latest recorded run on this run's engine and driver
+    (any run when there is none there; None: never recorded), so that the longest chains
+    start first; None without ``--dojo-transcripts``."""
+    from dojo_exec.transcripts import TranscriptError, load_transcript, page_key
+
+    settings = config.stash[_SETTINGS]
+    if settings.transcripts is None:
+        return None
+    choose_docs_root(config, items)
+    target = run_target(settings.driver)
+    transcripts = settings.transcripts
+
+    def duration(path: Path) -> float | None:
+        try:
+            transcript = load_transcript(transcripts, page_key(path, settings.docs_root))
+        except (TranscriptError, OSError):
+            return None
+        if transcript is None:
+            return None
+        run = transcript.latest_on(target.engine, target.driver) or transcript.latest
+        return run.duration if run is not None else None
+
+    return duration
 
 
 def run_target(driver: str) -> Target:

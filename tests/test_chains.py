@@ -116,3 +116,34 @@ def test_pytest_runs_a_chain_once_in_chain_order(tmp_path: Path, command: str) -
     assert runs(tmp_path) == ["one", "two", "three"]
     counts = summary(done.stdout)
     assert counts["pages"] == 3 and counts["passed"] == 3
+
+
+def _recorded(path: Path) -> float | None:
+    """The duration of the page's newest committed run (the dojo's transcripts)."""
+    from dojo_exec.transcripts import load_transcript
+
+    transcript = load_transcript(ROOT / "transcripts", path.name)
+    run = transcript.latest if transcript is not None else None
+    return run.duration if run is not None else None
+
+
+def test_with_recorded_durations_the_longest_chains_come_first() -> None:
+    pages = sorted(DOCS.glob("*.md"))
+    ordered = chain_order(pages, _recorded)
+    assert sorted(ordered) == pages
+    for position, page in enumerate(ordered):  # still: prerequisites first
+        assert set(chain_of(page)[:-1]) <= {p.resolve() for p in ordered[:position]}
+    swarm = (DOCS / "swarm.md").resolve()
+    after_swarm = [p for p in ordered if len(chain_of(p)) > 1 and chain_of(p)[-2] == swarm]
+    seconds = [_recorded(p) for p in after_swarm]
+    assert len(seconds) >= 5 and None not in seconds
+    assert seconds == sorted(seconds, reverse=True), list(zip(after_swarm, seconds, strict=True))
+    assert seconds != [_recorded(p) for p in chain_order(pages) if p in after_swarm]
+
+
+def test_a_page_never_recorded_starts_before_recorded_ones(tmp_path: Path) -> None:
+    for name in ("a.md", "b.md", "c.md"):
+        (tmp_path / name).write_text(f"# {name}\n\n```sh dojo\ntrue\n```\n")
+    known = {"a.md": 5.0, "b.md": None, "c.md": 50.0}
+    ordered = chain_order(sorted(tmp_path.glob("*.md")), lambda p: known[p.name])
+    assert [p.name for p in ordered] == ["b.md", "c.md", "a.md"]

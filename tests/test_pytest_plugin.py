@@ -75,3 +75,32 @@ def test_a_prerequisite_cycle_names_both_pages(pytester: pytest.Pytester) -> Non
     result = run(pytester, str(pytester.path / "a.md"), "--dojo-collect", "--dojo-driver", "none")
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(["b.md:2: prerequisite cycle: a.md → b.md → a.md"])
+
+
+def test_pages_are_handed_out_longest_recorded_chain_first(pytester: pytest.Pytester) -> None:
+    """With recorded runs, the pages come in chain order, the longest chains first, and
+    pytest-xdist's ``loadfile`` keeps that order (it would sort files by their step count)."""
+    root = Path(__file__).parent.parent
+    shutil.copytree(root / "docs", pytester.path / "docs", ignore=shutil.ignore_patterns("*.py"))
+    shutil.copytree(root / "transcripts", pytester.path / "transcripts")
+    pytester.makeconftest(
+        "def pytest_unconfigure(config):\n"
+        "    if not hasattr(config, 'workerinput'):\n"
+        "        print('reorder:', config.option.loadscopereorder)\n"
+    )
+    common = ("docs", "--dojo-collect", "--dojo-driver", "none", "-n", "2", "--dist", "loadfile")
+    listed = run(pytester, *common, "--collect-only", "--dojo-transcripts", "transcripts")
+    pages = list(dict.fromkeys(line.split("::")[0] for line in listed.outlines if "::" in line))
+    from dojo_exec.transcripts import load_transcript
+
+    def recorded(page: str) -> float:
+        transcript = load_transcript(pytester.path / "transcripts", Path(page).name)
+        assert transcript is not None and transcript.latest is not None, page
+        return transcript.latest.duration
+
+    chained = [p for p in pages if p not in ("docs/setup.md", "docs/swarm.md")]
+    assert pages[:2] == ["docs/setup.md", "docs/swarm.md"], pages
+    assert [recorded(p) for p in chained] == sorted(map(recorded, chained), reverse=True)
+    assert "reorder: False" in listed.outlines, listed.outlines
+    plain = run(pytester, *common, "--collect-only")  # no recorded runs: xdist's own choice
+    assert "reorder: True" in plain.outlines, plain.outlines
