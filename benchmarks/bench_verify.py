@@ -6,7 +6,9 @@ Copies the pages (``docs/``) to a scratch folder and runs them as ``nox -s verif
 does (pytest, one page per worker, transcripts recorded in the scratch folder: the committed
 ones are not touched), then prints:
 
-- per page: the time its run took (its own steps, from its transcript) and its floor;
+- per page: the time its run took (its own steps, from its transcript), its floor, and when
+  it started and ended in the run (the committed transcripts are copied first, so that the
+  pages are handed out longest recorded chain first, as in ``verify-docs``);
 - the total wall time of the run and the **floor**: the waits written into the pages along
   the longest chain of prerequisites (see :func:`step_floor`), and total/floor;
 - the no-change incremental run (``--dojo-changed`` on the same scratch transcripts);
@@ -16,11 +18,13 @@ ones are not touched), then prints:
 
 The floor is what no engine can make faster: docker's CLI watches a created, scaled, updated
 or rolled-back service for 5 s after it converges (unless ``--detach``); a rolling update
-waits ``--update-delay`` between batches of ``--update-parallelism`` tasks and monitors the
-last batch for 5 s; ``sleep N`` sleeps; ``--stop-grace-period`` given on a service delays each
-stop-first replacement by up to that long (only an explicit one counts: most processes
-stop at once on SIGTERM). An update to an image the stand-ins leave out on purpose (say
-``redis:3.0.8``) fails at its first task and pauses: it imposes nothing.
+waits ``--update-delay`` after each batch of ``--update-parallelism`` tasks, the last one
+included (swarmkit's updater worker sleeps the delay after every slot it updates), then
+monitors the service for 5 s before its state says ``completed``; ``sleep N`` sleeps;
+``--stop-grace-period`` given on a service delays each stop-first replacement by up to that
+long (only an explicit one counts: most processes stop at once on SIGTERM). An update to an
+image the stand-ins leave out on purpose (say ``redis:3.0.8``) fails at its first task and
+pauses: it imposes nothing.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from dojo_exec.machines.stand_ins import stand_ins
@@ -136,7 +141,7 @@ class FloorModel:
             batches = math.ceil(service.replicas / max(service.parallelism, 1))
             delay = service.delay if verb == "update" else 0.0  # rollback: its own, default 0
             # a detached update is waited for by the page's next steps all the same
-            return (batches - 1) * delay + batches * service.grace + STABILITY
+            return batches * (delay + service.grace) + STABILITY
         return 0.0
 
 
@@ -193,6 +198,7 @@ def remove_images() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=Path, default=Path("docs"))
+    parser.add_argument("--transcripts", type=Path, default=Path("transcripts"))
     parser.add_argument("--parallel", default=os.environ.get("DOJO_PARALLEL", "3"))
     parser.add_argument("--cold", action="store_true", help="remove the images first")
     parser.add_argument("--floor-only", action="store_true", help="print the floors, run nothing")
@@ -211,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
         docs = Path(scratch) / "docs"
         shutil.copytree(args.docs, docs)
         transcripts = Path(scratch) / "transcripts"
+        if args.transcripts.is_dir():  # as verify-docs: the recorded runs order the pages
+            shutil.copytree(args.transcripts, transcripts)
+        begun = datetime.now(timezone.utc).replace(microsecond=0)
         runs: list[tuple[str, float]] = []
         if args.cold:
             remove_images()
@@ -225,12 +234,18 @@ def main(argv: list[str] | None = None) -> int:
         warm = run_pages(docs, transcripts, args.parallel)
         runs.append(("warm (images present)", warm))
         unchanged = run_pages(docs, transcripts, args.parallel, "--dojo-changed")
-        print(f"{'page':<18}{'run':>9}{'floor':>9}{'chain floor':>13}")
+        print(f"{'page':<18}{'run':>9}{'floor':>9}{'chain floor':>13}{'from':>8}{'to':>8}")
         for name in pages:
             transcript = load_transcript(transcripts, name)
-            took = transcript.runs[0].duration if transcript and transcript.runs else None
-            shown = f"{took:8.1f}s" if took is not None else "       -"
-            print(f"{name:<18}{shown}{floors[name]:8.1f}s{chains[name]:12.1f}s")
+            latest = transcript.latest if transcript else None
+            if latest is None or datetime.fromisoformat(latest.started) < begun:
+                print(f"{name:<18}{'-':>9}{floors[name]:8.1f}s{chains[name]:12.1f}s")
+                continue
+            start = (datetime.fromisoformat(latest.started) - begun).total_seconds()
+            print(
+                f"{name:<18}{latest.duration:8.1f}s{floors[name]:8.1f}s{chains[name]:12.1f}s"
+                f"{start:7.0f}s{start + latest.duration:7.0f}s"
+            )
     floor = chains[longest]
     print(f"floor along the longest chain (…→ {longest}): {floor:.1f} s")
     for label, took in runs:

@@ -1,0 +1,57 @@
+"""The bench's floor model (``benchmarks/bench_verify.py``): what the pages' own commands impose."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH = Path(__file__).parent.parent / "benchmarks" / "bench_verify.py"
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_verify", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(("replicas", "parallelism", "delay"), [(3, 1, 10), (6, 2, 4), (1, 1, 0)])
+def test_a_rolling_update_waits_its_delay_after_every_batch_then_monitors(
+    bench: ModuleType, replicas: int, parallelism: int, delay: int
+) -> None:
+    model = bench.FloorModel()
+    created = model.command_floor(
+        f"docker service create --replicas {replicas} --update-parallelism {parallelism} "
+        f"--update-delay {delay}s --name web redis:3.0.6"
+    )
+    assert created == bench.STABILITY  # the CLI watches the new service converge
+    batches = -(-replicas // parallelism)
+    # swarmkit's updater worker sleeps the delay after each slot, the last one included,
+    # then monitors the service before the update is "completed"
+    updated = model.command_floor("docker service update --detach --image redis:3.0.7 web")
+    assert updated == batches * delay + bench.STABILITY
+
+
+def test_an_update_to_an_image_that_does_not_exist_imposes_nothing(bench: ModuleType) -> None:
+    model = bench.FloorModel()
+    model.command_floor("docker service create --replicas 3 --update-delay 10s --name r redis")
+    assert model.command_floor("docker service update --image redis:3.0.8 r") == 0.0
+
+
+def test_a_page_s_chain_floor_adds_its_longest_prerequisite_chain(bench: ModuleType) -> None:
+    from dojo_exec.page import parse_page
+
+    docs = Path(__file__).parent.parent / "docs"
+    pages = {path.name: parse_page(path) for path in sorted(docs.glob("*.md"))}
+    floors = {name: bench.page_floor(page) for name, page in pages.items()}
+    assert any(floors.values())  # the dojo's pages do impose waits
+    for name, page in pages.items():
+        before = [bench.chain_floor(p.name, pages, floors) for p in page.requires]
+        assert bench.chain_floor(name, pages, floors) == floors[name] + max(before, default=0.0)
