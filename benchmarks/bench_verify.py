@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=Path, default=Path("docs"))
     parser.add_argument("--transcripts", type=Path, default=Path("transcripts"))
-    parser.add_argument("--parallel", default=os.environ.get("DOJO_PARALLEL", "3"))
+    parser.add_argument("--parallel", default=os.environ.get("DOJO_PARALLEL", "4"))
     parser.add_argument("--cold", action="store_true", help="remove the images first")
     parser.add_argument("--floor-only", action="store_true", help="print the floors, run nothing")
     args = parser.parse_args(argv)
