@@ -20,7 +20,8 @@ The floor is what no engine can make faster: docker's CLI watches a created, sca
 or rolled-back service for 5 s after it converges (unless ``--detach``); a rolling update
 waits ``--update-delay`` after each batch of ``--update-parallelism`` tasks, the last one
 included (swarmkit's updater worker sleeps the delay after every slot it updates), then
-monitors the service for 5 s before its state says ``completed``; ``sleep N`` sleeps;
+monitors the service for 5 s — or, measured, as long as the delay when that is longer —
+before its state says ``completed``; ``sleep N`` sleeps;
 ``--stop-grace-period`` given on a service delays each stop-first replacement by up to that
 long (only an explicit one counts: most processes stop at once on SIGTERM). An update to an
 image the stand-ins leave out on purpose (say ``redis:3.0.8``) fails at its first task and
@@ -140,8 +141,11 @@ class FloorModel:
                 service.delay = seconds(_flag(rest, "--update-delay") or f"{service.delay}s")
             batches = math.ceil(service.replicas / max(service.parallelism, 1))
             delay = service.delay if verb == "update" else 0.0  # rollback: its own, default 0
-            # a detached update is waited for by the page's next steps all the same
-            return batches * (delay + service.grace) + STABILITY
+            # a detached update is waited for by the page's next steps all the same; after
+            # its last batch the update is "completed" only after the delay, then the longer
+            # of the monitor and the delay (measured on 20.10.24 and 26.1.5: one task,
+            # delay 4/10/20 s: completed 9/21/41 s after the task ran; delay 0: 5 s)
+            return batches * (delay + service.grace) + max(STABILITY, delay)
         return 0.0
 
 
