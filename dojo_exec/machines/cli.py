@@ -31,6 +31,7 @@ from dojo_exec.machines.driver import (
     Scope,
     State,
 )
+from dojo_exec.machines.engines import may_use_ssh
 from dojo_exec.machines.real import SHIM_MARKER, delegate_if_real, find_real_docker_machine
 
 # The shim starts a Python for every ``docker-machine`` call: the Docker SDK, the driver and the
@@ -617,6 +618,9 @@ DOJO_DRIVER (embedded|qemu: the provider of new machines, whatever --driver says
 Run '{prog} COMMAND --help' for more information on a command.
 """
 
+WALKS_REMEMBERED_ENGINES = frozenset({"down"})
+"""Commands that may reach engines other than this process's (every engine a run used)."""
+
 COMMANDS: dict[str, Callable[[Context, list[str]], int]] = {
     "active": cmd_active,
     "config": cmd_config,
@@ -688,6 +692,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     store = Store(Path(str(path)) if path else storage_path())
     command, command_args = rest[0], rest[1:]
     handler = COMMANDS.get(command)
+    if command not in WALKS_REMEMBERED_ENGINES and not may_use_ssh():
+        # the Docker SDK imports its ssh transport (paramiko, ~80 ms of the ~260 ms a shim
+        # call costs) whenever paramiko is installed; without an ssh engine it is not needed
+        sys.modules.setdefault("paramiko", None)
     if handler is None:
         err(f"{prog_name()}: '{command}' is not a {prog_name()} command. See '{prog_name()} help'.")
         return 1

@@ -179,6 +179,29 @@ def current_engine(environ: Mapping[str, str] | None = None) -> Engine:
     return from_docker_env(env)
 
 
+def may_use_ssh(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether :func:`current_engine` might name an ``ssh://`` engine, decided without
+    importing docker: an ``ssh://`` URL, or a docker context (it may hold one)."""
+    env = os.environ if environ is None else environ
+    chosen = env.get(ENV_HOST)
+    if not chosen:
+        if env.get("DOCKER_MACHINE_NAME"):
+            return False
+        chosen = env.get("DOCKER_HOST") or env.get("DOCKER_CONTEXT") or _context_in_config(env)
+    if not chosen or chosen == "default":
+        return False
+    return chosen.startswith("ssh://") or "://" not in chosen
+
+
+def _context_in_config(env: Mapping[str, str]) -> str:
+    """The docker CLI's ``currentContext`` (its config file), "" when none or unreadable."""
+    folder = Path(env.get("DOCKER_CONFIG") or Path.home() / ".docker")
+    try:
+        return str(json.loads((folder / "config.json").read_text()).get("currentContext") or "")
+    except (OSError, ValueError, AttributeError):
+        return ""
+
+
 def from_docker_env(env: Mapping[str, str]) -> Engine:
     """The engine the docker CLI would use with ``env`` (``DOCKER_HOST``, ``DOCKER_CONTEXT``,
     the current context, the default socket)."""

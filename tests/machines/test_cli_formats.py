@@ -262,3 +262,31 @@ def test_choose_docker_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     real.chmod(0o755)
     monkeypatch.setenv("PATH", f"{shim_dir}{os.pathsep}{real_dir}")
     assert cli.choose_docker_machine("virtualbox") == str(real)
+
+
+def test_a_shim_call_on_a_local_engine_leaves_the_ssh_transport_out(tmp_path: Path) -> None:
+    """The Docker SDK imports paramiko whenever it is installed (a third of a shim call's
+    start-up); a command on a local engine does without it, one on an ssh engine keeps it."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from dojo_exec.machines import cli\n"
+        "from dojo_exec.machines.store import Machine, Store, storage_path\n"
+        "Store(storage_path()).reserve('m1')\n"
+        "Store(storage_path()).save(Machine(name='m1', cluster='c', ip='10.0.0.2',"
+        " container='dojo-gone-m1'))\n"
+        "cli.main(['ls', '-q'])\n"
+        "print('docker' in sys.modules, sys.modules.get('paramiko') is not None,"
+        " file=sys.stderr)\n"
+    )
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "DOJO_ENGINE"))}
+    base["MACHINE_STORAGE_PATH"] = str(tmp_path / "s")
+    base["DOCKER_CONFIG"] = str(tmp_path / "no-config")
+    local = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=base)
+    assert local.stderr.splitlines()[-1] == "True False", local.stderr
+    ssh = {**base, "DOJO_ENGINE_HOST": "ssh://nobody@127.0.0.1:1"}
+    ssh["MACHINE_STORAGE_PATH"] = str(tmp_path / "ssh")
+    remote = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=ssh)
+    assert remote.stderr.splitlines()[-1] == "True True", remote.stderr

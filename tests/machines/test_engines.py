@@ -286,3 +286,32 @@ def test_the_second_engine_leaves_the_first_engines_default_bridge_alone(
     # a dockerd started with --bridge=none deletes docker0, whichever engine it belongs to
     assert Path(f"/sys/class/net/{interface}").exists()
     assert second_engine.bridge != interface
+
+
+@pytest.mark.parametrize(
+    ("environ", "config", "expected"),
+    [
+        ({}, None, False),  # the default socket
+        ({"DOJO_ENGINE_HOST": "ssh://me@host"}, None, True),
+        ({"DOJO_ENGINE_HOST": "tcp://10.0.0.1:2376", "DOCKER_HOST": "ssh://x"}, None, False),
+        ({"DOCKER_HOST": "unix:///run/other.sock"}, None, False),
+        ({"DOCKER_HOST": "ssh://me@host"}, None, True),
+        ({"DOCKER_MACHINE_NAME": "m1", "DOCKER_HOST": "tcp://10.0.0.2:2376"}, None, False),
+        ({"DOCKER_CONTEXT": "remote"}, None, True),  # a context may hold an ssh host
+        ({}, {"currentContext": "remote"}, True),
+        ({}, {"currentContext": "default"}, False),
+        ({}, "not json", False),
+    ],
+)
+def test_may_use_ssh_tells_without_docker_whether_an_engine_may_be_ssh(
+    tmp_path: Path, environ: dict[str, str], config: object, expected: bool
+) -> None:
+    from dojo_exec.machines.engines import current_engine, may_use_ssh
+
+    if config is not None:
+        text = config if isinstance(config, str) else json.dumps(config)
+        (tmp_path / "config.json").write_text(text)
+    env = {**environ, "DOCKER_CONFIG": str(tmp_path)}
+    assert may_use_ssh(env) is expected
+    if not expected:  # never wrong the unsafe way: the engine chosen is not an ssh one
+        assert not current_engine(env).spec.startswith("ssh://")
