@@ -238,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         warm = run_pages(docs, transcripts, args.parallel)
         runs.append(("warm (images present)", warm))
         unchanged = run_pages(docs, transcripts, args.parallel, "--dojo-changed")
+        slowest: list[tuple[float, str]] = []
         print(f"{'page':<18}{'run':>9}{'floor':>9}{'chain floor':>13}{'from':>8}{'to':>8}")
         for name in pages:
             transcript = load_transcript(transcripts, name)
@@ -246,10 +247,15 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name:<18}{'-':>9}{floors[name]:8.1f}s{chains[name]:12.1f}s")
                 continue
             start = (datetime.fromisoformat(latest.started) - begun).total_seconds()
+            slowest += [
+                (step.duration, f"{name}:{step.line} ({step.attempts} attempts)")
+                for step in latest.steps
+            ]
             print(
                 f"{name:<18}{latest.duration:8.1f}s{floors[name]:8.1f}s{chains[name]:12.1f}s"
                 f"{start:7.0f}s{start + latest.duration:7.0f}s"
             )
+        print("slowest steps: " + ", ".join(f"{w} {t:.1f}s" for t, w in sorted(slowest)[-5:]))
     floor = chains[longest]
     print(f"floor along the longest chain (…→ {longest}): {floor:.1f} s")
     for label, took in runs:
