@@ -692,10 +692,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     store = Store(Path(str(path)) if path else storage_path())
     command, command_args = rest[0], rest[1:]
     handler = COMMANDS.get(command)
-    if command not in WALKS_REMEMBERED_ENGINES and not may_use_ssh():
-        # the Docker SDK imports its ssh transport (paramiko, ~80 ms of the ~260 ms a shim
-        # call costs) whenever paramiko is installed; without an ssh engine it is not needed
-        sys.modules.setdefault("paramiko", None)
+    # the Docker SDK imports its ssh transport (paramiko, ~80 ms of the ~260 ms a shim call
+    # costs) whenever paramiko is installed; without an ssh engine it is not needed, and None
+    # in sys.modules makes `import paramiko` an ImportError, which the SDK expects
+    skip_ssh = command not in WALKS_REMEMBERED_ENGINES and not may_use_ssh()
+    if skip_ssh and "paramiko" not in sys.modules:
+        sys.modules["paramiko"] = None  # type: ignore[assignment]
     if handler is None:
         err(f"{prog_name()}: '{command}' is not a {prog_name()} command. See '{prog_name()} help'.")
         return 1
