@@ -10,7 +10,6 @@ a real docker-machine.
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import json
 import os
 import re
@@ -28,6 +27,7 @@ from dojo_exec.machines.driver import (
     HostDoesNotExist,
     HostNotRunning,
     MachineError,
+    Reader,
     Scope,
     State,
 )
@@ -121,6 +121,14 @@ class Context:
         """The driver of the provider that made machine ``name``."""
         return self.provider_driver(providers.provider_of(self.store, name))
 
+    def reader(self, name: str) -> Reader:
+        """What answers questions about machine ``name`` (state, address, ``ssh``): cheaper
+        to make than its driver (:func:`.providers.reader`)."""
+        provider = providers.provider_of(self.store, name)
+        if provider in self._drivers:
+            return self._drivers[provider]
+        return providers.reader(provider, self.store)
+
     def progress(self, message: str) -> None:
         out(message + "\n")
 
@@ -141,6 +149,8 @@ class Context:
 
 def _each(names: Sequence[str], action: Callable[[str], None]) -> None:
     """Run ``action`` for every machine concurrently; raise the errors joined (docker-machine)."""
+    import concurrent.futures  # only here: a shim call that needs no threads skips the import
+
     errors: list[str] = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(names))) as pool:
         futures = {pool.submit(action, name): name for name in names}
@@ -319,14 +329,14 @@ def cmd_env(ctx: Context, argv: list[str]) -> int:
         raise MachineError("Error: Expected one machine name as an argument")
     (name,) = ctx.target(args.names)
     ctx.load(name)
-    if ctx.driver(name).state(name) is not State.RUNNING:
+    if ctx.reader(name).state(name) is not State.RUNNING:
         raise MachineError("Error checking TLS connection: Host is not running")
     out(
         formats.format_env(
             shell,
             command_line,
             name=name,
-            url=ctx.driver(name).url(name),
+            url=ctx.reader(name).url(name),
             cert_path=str(ctx.store.machine_dir(name)),
         )
     )
@@ -360,9 +370,9 @@ def cmd_config(ctx: Context, argv: list[str]) -> int:
     args = parser.parse_args(argv)
     (name, *_) = ctx.target(args.names)
     ctx.load(name)
-    if ctx.driver(name).state(name) is not State.RUNNING:
+    if ctx.reader(name).state(name) is not State.RUNNING:
         raise MachineError("Error running connection boilerplate: Host is not running")
-    out(formats.format_config(str(ctx.store.machine_dir(name)), ctx.driver(name).url(name)))
+    out(formats.format_config(str(ctx.store.machine_dir(name)), ctx.reader(name).url(name)))
     return 0
 
 
@@ -374,7 +384,7 @@ def cmd_ip(ctx: Context, argv: list[str]) -> int:
     errors: list[str] = []
     for name in names:
         try:
-            lines.append(ctx.driver(name).ip(name) + "\n")
+            lines.append(ctx.reader(name).ip(name) + "\n")
         except HostNotRunning as error:
             errors.append(f"Error getting IP address: {error}")
     out("".join(lines))
@@ -389,9 +399,9 @@ def cmd_url(ctx: Context, argv: list[str]) -> int:
         raise MachineError("Error: Expected one machine name as an argument")
     (name,) = ctx.target(names)
     ctx.load(name)
-    if ctx.driver(name).state(name) is not State.RUNNING:
+    if ctx.reader(name).state(name) is not State.RUNNING:
         raise HostNotRunning(name)
-    out(ctx.driver(name).url(name) + "\n")
+    out(ctx.reader(name).url(name) + "\n")
     return 0
 
 
@@ -401,7 +411,7 @@ def cmd_status(ctx: Context, argv: list[str]) -> int:
         raise MachineError("Error: Expected one machine name as an argument")
     (name,) = ctx.target(names)
     ctx.load(name)
-    out(f"{ctx.driver(name).state(name)}\n")
+    out(f"{ctx.reader(name).state(name)}\n")
     return 0
 
 
@@ -498,6 +508,8 @@ def cmd_rm(ctx: Context, argv: list[str]) -> int:
             return "", ""
         return f"Successfully removed {name}\n", ""
 
+    import concurrent.futures
+
     # removed in parallel, reported in the order given (as docker-machine does)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(args.names))) as pool:
         for stdout, stderr in pool.map(remove, args.names):
@@ -536,7 +548,7 @@ def cmd_ssh(ctx: Context, argv: list[str]) -> int:
     command = argv[1:]
     if command and command[0] == "--":
         command = command[1:]
-    return int(ctx.driver(name).exec(name, command, interactive=sys.stdin.isatty()))
+    return int(ctx.reader(name).exec(name, command, interactive=sys.stdin.isatty()))
 
 
 def cmd_version(ctx: Context, argv: list[str]) -> int:

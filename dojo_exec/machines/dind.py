@@ -13,8 +13,6 @@ import builtins
 import contextlib
 import io
 import ipaddress
-import os
-import shutil
 import sys
 import tarfile
 import time
@@ -28,12 +26,11 @@ import docker.tls
 from docker.models.containers import Container
 from docker.models.networks import Network
 
-from dojo_exec import spawn
 from dojo_exec.machines import certs
+from dojo_exec.machines.dind_nodes import CONTAINER_STATES, DindNodes
 from dojo_exec.machines.driver import (
     CreateOptions,
     HostDoesNotExist,
-    HostNotRunning,
     MachineError,
     State,
 )
@@ -52,11 +49,9 @@ from dojo_exec.machines.mirror import ensure_mirror
 from dojo_exec.machines.node_image import DEFAULT_SUITE, dind_run_options, ensure_node_image
 from dojo_exec.machines.offline import host_only_address, use_stand_ins
 from dojo_exec.machines.store import (
-    DRIVER_NAME,
     ENGINE_PORT,
     Machine,
     Store,
-    cluster_name,
     node_suite,
     object_name,
 )
@@ -71,36 +66,11 @@ ENGINE_TIMEOUT = 90.0
 STOP_TIMEOUT = 10
 TLS_DIR = "/etc/docker/tls"
 API_VERSION = "1.41"  # engine 20.10; engines 26+ still accept it
-ENGINE_ENV_VARS = ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_CONTEXT")
 SUBNETS_LOCK = Path("/tmp/dojo-exec-subnets.lock")
 """Held from choosing a cluster subnet to creating its network: engines sharing this host
 (their bridges route here) must not pick the same one at once."""
 
 Progress = Callable[[str], None]
-CONTAINER_STATES = {
-    "running": State.RUNNING,
-    "created": State.STOPPED,
-    "exited": State.STOPPED,
-    "paused": State.PAUSED,
-    "restarting": State.STARTING,
-    "removing": State.STOPPING,
-    "dead": State.ERROR,
-}
-"""A node container's status as a machine state."""
-
-
-def engine_environ(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment that reaches the *host* engine, not a machine.
-
-    After ``eval $(docker-machine env manager1)`` the ``DOCKER_*`` variables point at a machine;
-    the engine ``DOJO_ENGINE_HOST`` names (see :mod:`.engines`) is used then.
-    """
-    env = dict(os.environ if environ is None else environ)
-    engine = current_engine(env)
-    for var in ENGINE_ENV_VARS:
-        env.pop(var, None)
-    env.update(engine.cli_env())
-    return env
 
 
 def engine_client(environ: Mapping[str, str] | None = None) -> docker.DockerClient:
@@ -216,10 +186,9 @@ def remove_cgroup_parent(name: str) -> None:
             top.rmdir()
 
 
-class DindDriver:
-    """The embedded driver (see module docstring)."""
-
-    name = DRIVER_NAME
+class DindDriver(DindNodes):
+    """The embedded driver (see module docstring): makes and changes machines with the Docker
+    SDK; what it answers about them is :class:`.dind_nodes.DindNodes`'s, asked with its client."""
 
     def __init__(
         self,
@@ -232,10 +201,9 @@ class DindDriver:
         progress: Progress | None = None,
         engine: Engine | None = None,
     ) -> None:
+        super().__init__(store, cluster)
         self.engine = engine or current_engine()
         self.client = client or self.engine.client()
-        self.store = store or Store()
-        self.cluster = cluster or cluster_name()
         self.suite = suite if suite is not None else node_suite()
         self.mirror = mirror  # None: offline stand-ins (mirror, internet) unless Hub is reachable
         self.progress = progress or (lambda message: None)
@@ -245,31 +213,22 @@ class DindDriver:
     def network_name(self) -> str:
         return object_name(self.cluster)
 
-    def container_name(self, name: str) -> str:
-        return object_name(self.cluster, name)
-
     def _container(self, name: str) -> Container | None:
         try:
             return self.client.containers.get(self._record(name).container)
         except docker.errors.NotFound:
             return None
 
-    def _record(self, name: str) -> Machine:
-        return self.store.load(name)
+    def _sdk_client(self) -> docker.DockerClient:
+        return self.client
+
+    def _container_status(self, container: str) -> str | None:
+        try:
+            return str(self.client.api.inspect_container(container)["State"]["Status"])
+        except docker.errors.NotFound:
+            return None
 
     # -- the interface -----------------------------------------------------------------------
-    def list(self) -> list[str]:
-        """Machines of this store (any cluster: the store is what docker-machine lists)."""
-        return self.store.names()
-
-    def state(self, name: str) -> State:
-        record = self._record(name)
-        try:
-            container = self.client.containers.get(record.container or self.container_name(name))
-        except docker.errors.NotFound:
-            return State.ERROR if record.container else State.NONE
-        return CONTAINER_STATES.get(container.status, State.ERROR)
-
     def states(self, names: Sequence[str]) -> dict[str, tuple[State, str]]:
         """One engine query for all: containers of other clusters may be removed meanwhile
         (pages run in parallel), which must not break ``ls``."""
@@ -296,15 +255,6 @@ class DindDriver:
             else:
                 found[name] = (CONTAINER_STATES.get(status, State.ERROR), "")
         return found
-
-    def url(self, name: str) -> str:
-        return self._record(name).url
-
-    def ip(self, name: str) -> str:
-        record = self._record(name)
-        if self.state(name) is not State.RUNNING:
-            raise HostNotRunning(name)
-        return record.ip
 
     def create(self, name: str, options: CreateOptions | None = None) -> None:
         """Create, certify, start machine ``name``; on any failure remove what was made."""
@@ -657,35 +607,6 @@ class DindDriver:
             ids.add(self.client.api.inspect_container(record.container)["Id"])
         return ids
 
-    def exec(self, name: str, command: Sequence[str], interactive: bool = False) -> int:
-        """``ssh``: a command through ``sh -c`` (as sshd runs it), or an interactive shell."""
-        record = self._record(name)
-        if self.state(name) is not State.RUNNING:
-            raise MachineError(f'Error: Cannot run SSH command: Host "{name}" is not running')
-        argv = ["sh", "-c", " ".join(command)] if command else ["sh", "-c", _SHELL]
-        docker_cli = shutil.which("docker")
-        if docker_cli:
-            flags = []
-            if not command:
-                flags = ["-it"] if interactive else ["-i"]
-            elif not _stdin_is_tty():
-                flags = ["-i"]
-            env = engine_environ()  # DOCKER_HOST or DOCKER_CONTEXT of the host engine
-            return spawn.call([docker_cli, "exec", *flags, record.container, *argv], env=env)
-        return self._exec_sdk(record.container, argv)
-
-    def _exec_sdk(self, container_name: str, argv: builtins.list[str]) -> int:
-        container = self.client.containers.get(container_name)
-        exec_id = self.client.api.exec_create(container.id, argv, stdout=True, stderr=True)["Id"]
-        for out, err in self.client.api.exec_start(exec_id, stream=True, demux=True):
-            if out:
-                sys.stdout.buffer.write(out)
-                sys.stdout.flush()
-            if err:
-                sys.stderr.buffer.write(err)
-                sys.stderr.flush()
-        return int(self.client.api.exec_inspect(exec_id).get("ExitCode") or 0)
-
     def engine_version(self, name: str, timeout: float = 10.0) -> str:
         """``docker version``'s server version of a running machine."""
         record = self._record(name)
@@ -694,16 +615,6 @@ class DindDriver:
             return str(client.version()["Version"])
         finally:
             client.close()
-
-
-_SHELL = "if command -v bash >/dev/null; then exec bash -l; else exec sh -l; fi"
-
-
-def _stdin_is_tty() -> bool:
-    try:
-        return os.isatty(sys.stdin.fileno())
-    except (AttributeError, ValueError, OSError):
-        return False
 
 
 def remove_network(client: docker.DockerClient, name: str) -> bool:
@@ -727,7 +638,6 @@ __all__ = [
     "DindDriver",
     "HostDoesNotExist",
     "engine_client",
-    "engine_environ",
     "machine_labels",
     "remove_cgroup_parent",
     "remove_network",

@@ -1,9 +1,10 @@
 """The machine driver interface, its states and its errors.
 
-Two small protocols, each implemented by every provider (``embedded``, ``qemu``, a real
-``docker-machine``) and chosen by :mod:`.providers`: a :class:`Driver` does one machine's operations
-for one store and cluster; a :class:`Sweeper` finds and removes what a provider left (a cluster's,
-a run's, everything), so teardown and leak checks never need to know how a provider works.
+Small protocols, each implemented by every provider (``embedded``, ``qemu``, a real
+``docker-machine``) and chosen by :mod:`.providers`: a :class:`Driver` does one machine's
+operations for one store and cluster (a :class:`Reader` only answers about existing machines);
+a :class:`Sweeper` finds and removes what a provider left (a cluster's, a run's, everything),
+so teardown and leak checks never need to know how a provider works.
 """
 
 from __future__ import annotations
@@ -66,10 +67,30 @@ class CreateOptions:
 
 
 @runtime_checkable
-class Driver(Protocol):
-    """One provider's machines of one store and cluster (see the module docstring)."""
+class Reader(Protocol):
+    """What one provider answers about the existing machines of one store and cluster."""
 
     name: str
+
+    def state(self, name: str) -> State:
+        """The machine's current state."""
+
+    def ip(self, name: str) -> str:
+        """The address its engine listens on."""
+
+    def url(self, name: str) -> str:
+        """``tcp://HOST:PORT`` where the machine's engine answers from this host."""
+
+    def exec(self, name: str, command: Sequence[str], interactive: bool = False) -> int:
+        """Run ``command`` in the machine (a shell when empty); return its exit status."""
+
+    def list(self) -> list[str]:
+        """Names of the machines this driver knows."""
+
+
+@runtime_checkable
+class Driver(Reader, Protocol):
+    """One provider's machines of one store and cluster (see the module docstring)."""
 
     def create(self, name: str, options: CreateOptions) -> None:
         """Create and start machine ``name`` with a TLS engine on port 2376."""
@@ -83,26 +104,11 @@ class Driver(Protocol):
     def stop(self, name: str) -> None:
         """Stop a running machine."""
 
-    def state(self, name: str) -> State:
-        """The machine's current state."""
-
-    def ip(self, name: str) -> str:
-        """The address its engine listens on."""
-
-    def exec(self, name: str, command: Sequence[str], interactive: bool = False) -> int:
-        """Run ``command`` in the machine (a shell when empty); return its exit status."""
-
     def kill(self, name: str) -> None:
         """Stop a machine at once (no clean shutdown)."""
 
-    def list(self) -> list[str]:
-        """Names of the machines this driver knows."""
-
     def states(self, names: Sequence[str]) -> dict[str, tuple[State, str]]:
         """State of each machine, with a problem to show in ``ls``'s ERRORS ("" for none)."""
-
-    def url(self, name: str) -> str:
-        """``tcp://HOST:PORT`` where the machine's engine answers from this host."""
 
     def engine_version(self, name: str, timeout: float = 10.0) -> str:
         """The machine's engine version (``docker version``'s server), asked over TLS."""

@@ -194,7 +194,9 @@ def may_use_ssh(environ: Mapping[str, str] | None = None) -> bool:
 
 
 def _context_in_config(env: Mapping[str, str]) -> str:
-    """The docker CLI's ``currentContext`` (its config file), "" when none or unreadable."""
+    """The docker CLI's ``currentContext`` (its config file), "" when none or unreadable:
+    read as the CLI and the SDK's ``get_current_context_name`` read it, without importing
+    docker (a ``docker-machine`` shim call would pay ~60 ms for it)."""
     folder = Path(env.get("DOCKER_CONFIG") or Path.home() / ".docker")
     try:
         return str(json.loads((folder / "config.json").read_text()).get("currentContext") or "")
@@ -211,17 +213,8 @@ def from_docker_env(env: Mapping[str, str]) -> Engine:
             env.get("DOCKER_TLS_VERIFY", "") != "",
             env.get("DOCKER_CERT_PATH", ""),
         )
-    name = env.get("DOCKER_CONTEXT") or _current_context()
+    name = env.get("DOCKER_CONTEXT") or _context_in_config(env)
     return Engine(name) if name and name != "default" else Engine(DEFAULT_HOST)
-
-
-def _current_context() -> str:
-    from docker.context.config import get_current_context_name
-
-    try:
-        return str(get_current_context_name() or "default")
-    except Exception:
-        return "default"
 
 
 def parse_engines(text: str, environ: Mapping[str, str] | None = None) -> list[Engine]:

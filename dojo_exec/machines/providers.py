@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from dojo_exec.machines.driver import Driver, MachineError, Sweeper
+from dojo_exec.machines.driver import Driver, MachineError, Reader, Sweeper
 from dojo_exec.machines.store import DRIVER_NAME, Store
 
 if TYPE_CHECKING:
@@ -72,6 +72,17 @@ def driver(
 
         return RealDriver(store=store)
     raise MachineError(f"Unknown machine provider {provider!r}")
+
+
+def reader(provider: str, store: Store | None = None) -> Reader:
+    """What answers questions about ``provider``'s existing machines (state, address,
+    ``ssh``): for embedded machines :class:`.dind_nodes.DindNodes`, which needs no Docker SDK
+    (a ``docker-machine env`` or ``ssh`` is then a fraction of the CPU); else the driver."""
+    if provider == EMBEDDED:
+        from dojo_exec.machines.dind_nodes import DindNodes
+
+        return DindNodes(store=store)
+    return driver(provider, store)
 
 
 def provider_of(store: Store, name: str) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import docker
 import pytest
@@ -14,11 +16,25 @@ import ssh_server as ssh_server_module
 from docker_engine import docker_engine
 from second_dockerd import SecondEngine
 
+from dojo_exec.machines.dind import DindDriver
+from dojo_exec.machines.store import Store
+from dojo_exec.machines.teardown import leaks, remove_cluster
+
 
 @pytest.fixture(scope="module")
 def client() -> docker.DockerClient:
     """The Docker engine (no engine: the test is skipped, or fails under ``CI=1``)."""
     return docker_engine()
+
+
+@pytest.fixture
+def driver(client: docker.DockerClient, tmp_path: Path) -> Iterator[DindDriver]:
+    """The embedded driver on its own cluster and store (no stand-ins), checked for leaks."""
+    cluster = f"t-{uuid.uuid4().hex[:8]}"
+    store = Store(tmp_path / "machine")
+    yield DindDriver(client, store, cluster, mirror=False)
+    remove_cluster(client, cluster, stores=[store])
+    assert leaks(client, cluster, stores=[store]) == []
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -16,15 +15,6 @@ from dojo_exec.machines.store import Store
 from dojo_exec.machines.teardown import leaks, remove_cluster
 
 pytestmark = pytest.mark.docker
-
-
-@pytest.fixture
-def driver(client: docker.DockerClient, tmp_path: Path) -> Iterator[DindDriver]:
-    cluster = f"t-{uuid.uuid4().hex[:8]}"
-    store = Store(tmp_path / "machine")
-    yield DindDriver(client, store, cluster, mirror=False)
-    remove_cluster(client, cluster, stores=[store])
-    assert leaks(client, cluster, stores=[store]) == []
 
 
 def test_create_labels_tls_and_state(driver: DindDriver, client: docker.DockerClient) -> None:
