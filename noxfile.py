@@ -23,7 +23,7 @@ os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # material's end-of-life bann
 PAGES = "docs"
 TRANSCRIPTS = "transcripts"
 # Pages run in parallel on separate clusters: one pytest-xdist worker per page file.
-PARALLEL = os.environ.get("DOJO_PARALLEL", "4")  # 4 measured fastest on 2 cores
+PARALLEL = os.environ.get("DOJO_PARALLEL", "5")  # 5 measured fastest on 2 cores
 
 
 def _install(session: nox.Session, *extras: str) -> None:

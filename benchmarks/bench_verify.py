@@ -203,9 +203,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=Path, default=Path("docs"))
     parser.add_argument("--transcripts", type=Path, default=Path("transcripts"))
-    parser.add_argument("--parallel", default=os.environ.get("DOJO_PARALLEL", "4"))
+    parser.add_argument("--parallel", default=os.environ.get("DOJO_PARALLEL", "5"))
     parser.add_argument("--cold", action="store_true", help="remove the images first")
     parser.add_argument("--floor-only", action="store_true", help="print the floors, run nothing")
+    parser.add_argument("--keep", type=Path, help="copy the run's transcripts to this folder")
     args = parser.parse_args(argv)
     paths = sorted(args.docs.glob("*.md"))
     pages = {path.name: parse_page(path) for path in paths}
@@ -256,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{start:7.0f}s{start + latest.duration:7.0f}s"
             )
         print("slowest steps: " + ", ".join(f"{w} {t:.1f}s" for t, w in sorted(slowest)[-5:]))
+        if args.keep:
+            shutil.copytree(transcripts, args.keep, dirs_exist_ok=True)
     floor = chains[longest]
     print(f"floor along the longest chain (…→ {longest}): {floor:.1f} s")
     for label, took in runs:

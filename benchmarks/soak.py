@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="how many verifications (default 5)")
     parser.add_argument("--pages", type=Path, default=Path("docs"), help="default: docs")
-    parser.add_argument("--parallel", default=os.environ.get("DOJO_PARALLEL", "4"))
+    parser.add_argument("--parallel", default=os.environ.get("DOJO_PARALLEL", "5"))
     args = parser.parse_args(arguments)
     if args.runs < 1:
         parser.error("--runs must be at least 1")

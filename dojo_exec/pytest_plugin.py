@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import pytest
 
 from dojo_exec.cluster import EMBEDDED
+from dojo_exec.head_start import DEFAULT_SECONDS as DEFAULT_HEAD_START
+from dojo_exec.head_start import HEAD_START
 from dojo_exec.verdicts import count_failed
 
 if TYPE_CHECKING:  # the engine is imported only when pages are collected
@@ -106,6 +108,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "machines stay on one engine (default: $DOJO_ENGINES, ini dojo_engines, else the "
         "engine DOCKER_HOST names)",
     )
+    group.addoption(
+        "--dojo-head-start",
+        type=float,
+        default=DEFAULT_HEAD_START,
+        metavar="SECONDS",
+        help="in a parallel run (pytest-xdist), pages other than the longest recorded ones "
+        f"make their machines this long after the run began (default {DEFAULT_HEAD_START:g}; "
+        "0: all at once; needs --dojo-transcripts)",
+    )
     parser.addini("dojo_engines", "Docker engines of --dojo-engines, one a line", type="linelist")
 
 
@@ -135,7 +146,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             "--dojo-changed needs --dojo-transcripts DIR: the recorded runs it compares with"
         )
-    config.stash[_STARTED] = time.monotonic()
+    config.stash[_STARTED] = HEAD_START.began = time.monotonic()
     if config.stash[_SETTINGS].transcripts is not None and _by_file(config):
         # pages come ordered longest chain first (recorded_durations): xdist must not reorder
         # them by their number of steps
@@ -268,13 +279,19 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Pages in chain order, so that a page continues the swarm of the page it requires;
-    with ``--dojo-changed``, only the pages changed since their recorded runs."""
+    with ``--dojo-changed``, only the pages changed since their recorded runs.  In a parallel
+    run the longest pages get a head start (:mod:`dojo_exec.head_start`)."""
     from dojo_exec.chains import HANDOVER, order_by_chain
 
     if config.stash[_SETTINGS].changed:
         select_changed(config, items)
-    items[:] = order_by_chain(items, _page_of, recorded_durations(config, items))
-    HANDOVER.want({path for path in map(_page_of, items) if path is not None})
+    durations = recorded_durations(config, items)
+    items[:] = order_by_chain(items, _page_of, durations)
+    pages = {path for path in map(_page_of, items) if path is not None}
+    HANDOVER.want(pages)
+    parallel = hasattr(config, "workerinput")  # a pytest-xdist worker: pages start together
+    seconds = config.getoption("dojo_head_start") if parallel else 0.0
+    HEAD_START.plan(pages, durations, seconds)
 
 
 def recorded_durations(

@@ -87,6 +87,21 @@ def test_failed_create_leaves_nothing(driver: DindDriver, client: docker.DockerC
     assert [leak for leak in leaks(client, driver.cluster) if "network" not in leak] == []
 
 
+@pytest.mark.timeout(60)  # not the 90 s of an engine that never answers
+def test_an_engine_that_exits_is_reported_with_its_log(
+    driver: DindDriver, client: docker.DockerClient
+) -> None:
+    """dockerd refuses a label without ``=`` and exits: create says so with the node's log
+    (the container is looked at while the engine's port is polled), and leaves nothing."""
+    with pytest.raises(MachineError) as raised:
+        driver.create("m1", CreateOptions(engine_labels=["zone"]))
+    message = str(raised.value)
+    assert message.startswith("Error creating machine: m1: the node's engine exited"), message
+    assert "exec dockerd --label zone" in message
+    assert not driver.store.exists("m1")
+    assert [leak for leak in leaks(client, driver.cluster) if "network" not in leak] == []
+
+
 def test_a_second_store_never_takes_a_machine_of_the_first(
     client: docker.DockerClient, tmp_path: Path
 ) -> None:

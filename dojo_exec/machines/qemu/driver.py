@@ -150,16 +150,12 @@ class QemuDriver:
         return self._record(name).url
 
     def engine_version(self, name: str, timeout: float = 10.0) -> str:
-        from dojo_exec.machines.dind import tls_client
+        from dojo_exec.machines.dind import tls_engine_version
 
         record = self._record(name)
-        client = tls_client(
+        return tls_engine_version(
             self.store.machine_dir(name), record.api_host, timeout=timeout, port=record.api_port
         )
-        try:
-            return str(client.version()["Version"])
-        finally:
-            client.close()
 
     # -- create -------------------------------------------------------------------------------
     def create(self, name: str, options: CreateOptions | None = None) -> None:
@@ -351,19 +347,15 @@ class QemuDriver:
             )
 
     def _wait_engine(self, record: Machine, vm: Vm, deadline: float) -> str:
-        from dojo_exec.machines.dind import tls_client
+        from dojo_exec.machines.dind import tls_engine_version
 
         last: Exception | None = None
         while time.monotonic() < deadline:
             self._check_alive(record, vm)
             try:
-                client = tls_client(
+                return tls_engine_version(
                     self.store.machine_dir(record.name), record.api_host, 5, port=record.api_port
                 )
-                try:
-                    return str(client.version()["Version"])
-                finally:
-                    client.close()
             except Exception as error:  # any failure means "not yet"
                 last = error
             time.sleep(0.5)
