@@ -10,8 +10,8 @@ took 78–86 s; with the other pages starting 6 s later 72–73 s, 9 s later 71 
 So in a parallel run the *leading* pages — recorded runs at least :data:`LEADING_SHARE` of the
 longest recorded one, and pages never recorded — start at once, and every other page makes
 its machines no earlier than the head start after the run began.  A worker's later pages
-start after that anyway; a page that continues its prerequisite's swarm makes no machines
-and never waits.
+start after that anyway; a page that continues its prerequisite's swarm, or runs without
+machines (``--dojo-driver none``), never waits.
 """
 
 from __future__ import annotations
