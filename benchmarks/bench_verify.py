@@ -22,6 +22,8 @@ waits ``--update-delay`` after each batch of ``--update-parallelism`` tasks, the
 included (swarmkit's updater worker sleeps the delay after every slot it updates), then
 monitors the service for 5 s — or, measured, as long as the delay when that is longer —
 before its state says ``completed``; ``sleep N`` sleeps;
+each batch of an update stops its running tasks 1 s late (swarmkit's agent re-runs a
+cancelled wait after a fixed second, see :data:`STOP_RETRY`);
 ``--stop-grace-period`` given on a service delays each stop-first replacement by up to that
 long (only an explicit one counts: most processes stop at once on SIGTERM). An update to an
 image the stand-ins leave out on purpose (say ``redis:3.0.8``) fails at its first task and
@@ -50,6 +52,11 @@ from dojo_exec.transcripts import load_transcript
 
 STABILITY = 5.0
 """Seconds docker's CLI watches a converged service before returning (and a task's monitor)."""
+STOP_RETRY = 1.0
+"""Seconds before a node's agent stops a *running* task an update replaces: the update cancels
+the agent's wait on the task, which swarmkit's task manager treats as "retry" and re-runs
+1 s later (``agent/task.go``: ``exec.ErrTaskRetry`` -> ``time.AfterFunc(time.Second, …)``;
+measured 1.0 s between the assignment and SIGTERM in a node's debug log, Docker 20.10.24)."""
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -141,11 +148,14 @@ class FloorModel:
                 service.delay = seconds(_flag(rest, "--update-delay") or f"{service.delay}s")
             batches = math.ceil(service.replicas / max(service.parallelism, 1))
             delay = service.delay if verb == "update" else 0.0  # rollback: its own, default 0
+            # an update stops running tasks (1 s each batch, STOP_RETRY); what a rollback
+            # replaces may have never run (the failed update's task): not counted
+            stop = STOP_RETRY if verb == "update" else 0.0
             # a detached update is waited for by the page's next steps all the same; after
             # its last batch the update is "completed" only after the delay, then the longer
             # of the monitor and the delay (measured on 20.10.24 and 26.1.5: one task,
             # delay 4/10/20 s: completed 9/21/41 s after the task ran; delay 0: 5 s)
-            return batches * (delay + service.grace) + max(STABILITY, delay)
+            return batches * (delay + service.grace + stop) + max(STABILITY, delay)
         return 0.0
 
 

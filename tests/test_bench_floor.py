@@ -37,9 +37,16 @@ def test_a_rolling_update_waits_its_delay_after_every_batch_then_monitors(
     batches = -(-replicas // parallelism)
     # swarmkit's updater worker sleeps the delay after each slot, the last one included,
     # then monitors the service (measured: for as long as the delay, when that is longer)
-    # before the update is "completed"
+    # before the update is "completed"; each batch's running tasks stop a second late
     updated = model.command_floor("docker service update --detach --image redis:3.0.7 web")
-    assert updated == batches * delay + max(bench.STABILITY, delay)
+    assert updated == batches * (delay + bench.STOP_RETRY) + max(bench.STABILITY, delay)
+
+
+def test_a_rollback_counts_no_stop_retry(bench: ModuleType) -> None:
+    """What a rollback replaces may never have run (the failed update's task)."""
+    model = bench.FloorModel()
+    model.command_floor("docker service create --replicas 3 --update-delay 10s --name r redis")
+    assert model.command_floor("docker service rollback r") == bench.STABILITY
 
 
 def test_an_update_to_an_image_that_does_not_exist_imposes_nothing(bench: ModuleType) -> None:
