@@ -20,7 +20,8 @@ The floor is what no engine can make faster: docker's CLI watches a created, sca
 or rolled-back service for 5 s after it converges (unless ``--detach``); a rolling update
 waits ``--update-delay`` after each batch of ``--update-parallelism`` tasks, the last one
 included (swarmkit's updater worker sleeps the delay after every slot it updates), then
-monitors the service for 5 s — or, measured, as long as the delay when that is longer —
+monitors the service for ``--update-monitor`` (5 s) — or for the delay and one second more
+when the delay is at least that long (``updater.go``: ``monitoringPeriod = Delay + 1s``) —
 before its state says ``completed``; ``sleep N`` sleeps;
 each batch of an update stops its running tasks 1 s late (swarmkit's agent re-runs a
 cancelled wait after a fixed second, see :data:`STOP_RETRY`);
@@ -52,6 +53,12 @@ from dojo_exec.transcripts import load_transcript
 
 STABILITY = 5.0
 """Seconds docker's CLI watches a converged service before returning (and a task's monitor)."""
+MONITOR_PAST_DELAY = 1.0
+"""Seconds an update monitors past its delay when the delay is at least the monitor period:
+swarmkit's updater sets ``monitoringPeriod = updateConfig.Delay + 1*time.Second`` so that it
+does not stop watching while the last task still delays (``manager/orchestrator/update/
+updater.go``; measured on 20.10.24 and 26.1.5: one task, delay 4/10/20 s, completed 9/21/41 s
+after it ran; delay 0: 5 s)."""
 STOP_RETRY = 1.0
 """Seconds before a node's agent stops a *running* task an update replaces: the update cancels
 the agent's wait on the task, which swarmkit's task manager treats as "retry" and re-runs
@@ -92,6 +99,11 @@ class ServiceModel:
     delay: float = 0.0
     parallelism: int = 1
     grace: float = 0.0
+    monitor: float = STABILITY  # --update-monitor
+
+    def completion(self, delay: float, monitor: float) -> float:
+        """Seconds from the last batch's delay to ``completed``: the monitor period."""
+        return delay + MONITOR_PAST_DELAY if delay >= monitor else monitor
 
 
 @dataclass
@@ -132,6 +144,7 @@ class FloorModel:
                 delay=seconds(_flag(rest, "--update-delay") or "0s"),
                 parallelism=int(_flag(rest, "--update-parallelism") or 1),
                 grace=seconds(_flag(rest, "--stop-grace-period") or "0s"),
+                monitor=seconds(_flag(rest, "--update-monitor") or f"{STABILITY}s"),
             )
             return watched
         if verb == "scale":
@@ -146,16 +159,17 @@ class FloorModel:
                 return 0.0  # its first task fails and the update pauses at once
             if verb == "update":
                 service.delay = seconds(_flag(rest, "--update-delay") or f"{service.delay}s")
+                service.monitor = seconds(_flag(rest, "--update-monitor") or f"{service.monitor}s")
             batches = math.ceil(service.replicas / max(service.parallelism, 1))
             delay = service.delay if verb == "update" else 0.0  # rollback: its own, default 0
+            monitor = service.monitor if verb == "update" else STABILITY
             # an update stops running tasks (1 s each batch, STOP_RETRY); what a rollback
             # replaces may have never run (the failed update's task): not counted
             stop = STOP_RETRY if verb == "update" else 0.0
             # a detached update is waited for by the page's next steps all the same; after
-            # its last batch the update is "completed" only after the delay, then the longer
-            # of the monitor and the delay (measured on 20.10.24 and 26.1.5: one task,
-            # delay 4/10/20 s: completed 9/21/41 s after the task ran; delay 0: 5 s)
-            return batches * (delay + service.grace + stop) + max(STABILITY, delay)
+            # its last batch the update is "completed" only after the delay, then the monitor
+            # period (MONITOR_PAST_DELAY)
+            return batches * (delay + service.grace + stop) + service.completion(delay, monitor)
         return 0.0
 
 

@@ -22,6 +22,18 @@ def bench() -> ModuleType:
     return module
 
 
+@pytest.mark.parametrize(("delay", "completed"), [(0, 5.0), (4, 9.0), (10, 21.0), (20, 41.0)])
+def test_one_task_s_update_completes_as_measured_after_the_task_ran(
+    bench: ModuleType, delay: int, completed: float
+) -> None:
+    """Measured on Docker 20.10.24 and 26.1.5: one task with ``--update-delay`` 0/4/10/20 s
+    is "completed" 5/9/21/41 s after its replacement ran (then the task's late stop)."""
+    model = bench.FloorModel()
+    model.command_floor(f"docker service create --update-delay {delay}s --name web redis:3.0.6")
+    updated = model.command_floor("docker service update --detach --image redis:3.0.7 web")
+    assert updated == completed + bench.STOP_RETRY
+
+
 @pytest.mark.parametrize(
     ("replicas", "parallelism", "delay"), [(3, 1, 10), (6, 2, 4), (1, 1, 0), (1, 1, 20)]
 )
@@ -34,12 +46,22 @@ def test_a_rolling_update_waits_its_delay_after_every_batch_then_monitors(
         f"--update-delay {delay}s --name web redis:3.0.6"
     )
     assert created == bench.STABILITY  # the CLI watches the new service converge
+    one = bench.FloorModel()
+    one.command_floor(f"docker service create --update-delay {delay}s --name one redis:3.0.6")
+    single = one.command_floor("docker service update --detach --image redis:3.0.7 one")
     batches = -(-replicas // parallelism)
-    # swarmkit's updater worker sleeps the delay after each slot, the last one included,
-    # then monitors the service (measured: for as long as the delay, when that is longer)
-    # before the update is "completed"; each batch's running tasks stop a second late
+    # every batch but the last adds its delay and its late stop to what one task's takes
     updated = model.command_floor("docker service update --detach --image redis:3.0.7 web")
-    assert updated == batches * (delay + bench.STOP_RETRY) + max(bench.STABILITY, delay)
+    assert updated == single + (batches - 1) * (delay + bench.STOP_RETRY)
+
+
+def test_a_longer_update_monitor_is_waited_after_the_last_batch(bench: ModuleType) -> None:
+    model = bench.FloorModel()
+    model.command_floor(
+        "docker service create --update-delay 4s --update-monitor 30s --name web redis:3.0.6"
+    )
+    updated = model.command_floor("docker service update --detach --image redis:3.0.7 web")
+    assert updated == 4 + 30 + bench.STOP_RETRY
 
 
 def test_a_rollback_counts_no_stop_retry(bench: ModuleType) -> None:
