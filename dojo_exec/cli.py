@@ -114,7 +114,7 @@ def _identity(client: docker.DockerClient) -> tuple[str, str]:
 def _prepare_on(client: docker.DockerClient, suite: str) -> int:
     """Build what is missing on ``client``'s engine (node image of ``suite``, stand-ins)."""
     from dojo_exec.machines.internet import ensure_internet_image
-    from dojo_exec.machines.mirror import ensure_mirror_image
+    from dojo_exec.machines.mirror import ensure_filled_image
     from dojo_exec.machines.node_image import ensure_node_image
     from dojo_exec.machines.offline import use_stand_ins
     from dojo_exec.machines.stand_ins import ensure_stand_ins
@@ -128,7 +128,7 @@ def _prepare_on(client: docker.DockerClient, suite: str) -> int:
     with err.status("stand-in images…"):
         images = ensure_stand_ins(client, log=lambda m: err.print(f"  {m}"))
         internet = ensure_internet_image(client, log=lambda m: err.print(f"  {m}"))
-        mirror = ensure_mirror_image(client, log=lambda m: err.print(f"  {m}"))
+        mirror = ensure_filled_image(client, log=lambda m: err.print(f"  {m}"))
     err.print(f"stand-in images: {', '.join(images)}; internet stand-in: {internet}")
     err.print(f"registry mirror image: {mirror}")
     return 0
@@ -161,7 +161,7 @@ def leaks(args: argparse.Namespace) -> int:
     run = None if args.all else (args.scope or _run_scope())
     if run is not None:
         err.print(f"(what run {run} created; DOJO_RUN= or --all for everything)")
-    kept = set() if args.all else {f"container {MIRROR_NAME}", f"volume {MIRROR_NAME}-data"}
+    kept = set() if args.all else {f"container {MIRROR_NAME}"}
     found, unreachable = _per_engine(
         sweepers(engines_to_sweep(run, _engines(args))), lambda s: s.leaks(Scope(run=run))
     )

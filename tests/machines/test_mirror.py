@@ -14,12 +14,18 @@ import pytest
 
 from dojo_exec.machines.mirror import (
     Mirror,
+    _host_port,
+    _served_image_id,
+    ensure_filled_image,
     ensure_mirror,
+    filled_image_tag,
     image_source,
+    mirror_image_tag,
     registry_reachable,
     remove_mirror,
 )
 from dojo_exec.machines.node_image import ensure_node_image
+from dojo_exec.machines.stand_ins import stand_ins
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_node_image import start_node, wait_for_engine
@@ -72,8 +78,7 @@ def test_mirror_is_labelled_and_local(
     assert container.labels["dojo.role"] == "mirror"
     bindings = container.attrs["NetworkSettings"]["Ports"]["5000/tcp"]
     assert {b["HostIp"] for b in bindings} == {"127.0.0.1"}
-    volume = client.volumes.get(f"{found.container}-data")
-    assert volume.attrs["Labels"]["dojo.role"] == "mirror"
+    assert not container.attrs["Mounts"]  # no volume to outlive it: the stand-ins are in its image
     assert found.url == f"http://{found.container}:5000"
 
 
@@ -127,3 +132,41 @@ def test_node_pulls_through_the_mirror(
         if container is not None:
             container.remove(force=True, v=True)
         volume.remove(force=True)
+
+
+@pytest.mark.docker
+def test_a_mirror_starts_serving_every_stand_in_without_pushing(
+    client: docker.DockerClient, network: str
+) -> None:
+    """Started from the filled image, a new mirror pushes nothing: each stand-in it serves is
+    the local image (same image id), so a run's first machine does not wait for pushes."""
+    ensure_filled_image(client, log=quiet)
+    name = f"dojo-test-mirror-{uuid.uuid4().hex[:8]}"
+    said: list[str] = []
+    try:
+        ensure_mirror(client, network, name=name, log=said.append)
+        assert not [line for line in said if "pushed" in line], said
+        port = _host_port(client.containers.get(name))
+        for stand_in in stand_ins():
+            assert _served_image_id(port, stand_in.ref) == client.images.get(stand_in.ref).id
+    finally:
+        remove_mirror(client, name=name)
+
+
+@pytest.mark.docker
+def test_the_filled_image_follows_the_stand_ins(
+    client: docker.DockerClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stand-in added (a project's recipe, built) names another fill; one not built does not."""
+    base = mirror_image_tag()
+    before = filled_image_tag(client, base)
+    name = f"dojotestfill{uuid.uuid4().hex[:8]}"
+    (tmp_path / f"Dockerfile.{name}").write_text("FROM busybox:latest\n")
+    monkeypatch.setenv("DOJO_STAND_INS", str(tmp_path))
+    assert filled_image_tag(client, base) == before  # not built: nothing to serve
+    client.images.get("busybox:latest").tag(name, "latest")
+    try:
+        assert filled_image_tag(client, base) != before
+    finally:
+        client.images.remove(f"{name}:latest")
+    assert filled_image_tag(client, base) == before
