@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -277,11 +277,29 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
     return [own] if own is not None else collected
 
 
+PAGES_ONLY_UNUSED = ("hypothesispytest",)
+"""Plugins a run of Markdown pages alone has no use for: hypothesis's terminal summary imports
+hypothesis (0.5 s of CPU, at the end of every run) even when no test of it ran."""
+
+
+def drop_unused_plugins(config: pytest.Config, files: Iterable[str]) -> None:
+    """Unregister :data:`PAGES_ONLY_UNUSED` when every collected file is a Markdown page."""
+    suffixes = {Path(file).suffix for file in files}
+    if suffixes != {".md"}:
+        return
+    for name in PAGES_ONLY_UNUSED:
+        plugin = config.pluginmanager.get_plugin(name)
+        if plugin is not None:
+            config.pluginmanager.unregister(plugin)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Pages in chain order, so that a page continues the swarm of the page it requires;
     with ``--dojo-changed``, only the pages changed since their recorded runs.  In a parallel
     run the longest pages get a head start (:mod:`dojo_exec.head_start`)."""
     from dojo_exec.chains import HANDOVER, order_by_chain
+
+    drop_unused_plugins(config, (str(item.path) for item in items))
 
     if config.stash[_SETTINGS].changed:
         select_changed(config, items)
@@ -485,6 +503,11 @@ class DojoReporter:
 
                 record = step_from_json(value["step"])
                 self.steps.append(ReportedStep(value["page"], record, bool(value["updated"])))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """xdist: the controller collects nothing itself; what its workers collected says."""
+        drop_unused_plugins(self.config, (test_id.split("::")[0] for test_id in ids))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:

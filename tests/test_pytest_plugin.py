@@ -104,3 +104,24 @@ def test_pages_are_handed_out_longest_recorded_chain_first(pytester: pytest.Pyte
     assert "reorder: False" in listed.outlines, listed.outlines
     plain = run(pytester, *common, "--collect-only")  # no recorded runs: xdist's own choice
     assert "reorder: True" in plain.outlines, plain.outlines
+
+
+REPORT_PLUGINS = (
+    "def pytest_unconfigure(config):\n"
+    "    if not hasattr(config, 'workerinput'):\n"
+    "        print('hypothesis plugin:', config.pluginmanager.has_plugin('hypothesispytest'))\n"
+)
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_run_of_pages_alone_drops_the_hypothesis_plugin(
+    pytester: pytest.Pytester, bare_pages: Path, workers: str
+) -> None:
+    """Its summary would import hypothesis (0.5 s) at the end of every verification."""
+    pytester.makeconftest(REPORT_PLUGINS)
+    common = ("--dojo-collect", "--dojo-driver", "none", "-n", workers, "--dist", "loadfile")
+    pages = run(pytester, str(bare_pages / "basics.md"), *common)
+    assert "hypothesis plugin: False" in pages.outlines, pages.outlines
+    pytester.makepyfile(test_plain="def test_plain():\n    pass\n")
+    mixed = run(pytester, str(bare_pages / "basics.md"), "test_plain.py", *common)
+    assert "hypothesis plugin: True" in mixed.outlines, mixed.outlines
