@@ -20,9 +20,10 @@ import signal
 import subprocess
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pexpect
+if TYPE_CHECKING:
+    import pexpect
 
 DEFAULT_SIGNALS: tuple[signal.Signals, ...] = (
     signal.SIGINT,
@@ -80,6 +81,8 @@ def popen(argv: Sequence[str], **kwargs: Any) -> subprocess.Popen[Any]:
 
 def pty(program: str, argv: Sequence[str], **kwargs: Any) -> pexpect.spawn:
     """:class:`pexpect.spawn` (a new session on a new pty) with the child's signal state reset."""
+    import pexpect  # only here: a ``docker-machine`` shim call runs no pty
+
     waitable()
     return pexpect.spawn(program, list(argv), preexec_fn=reset_signals, **kwargs)
 

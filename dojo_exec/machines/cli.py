@@ -13,18 +13,16 @@ import argparse
 import json
 import os
 import re
-import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from dojo_exec.machines import formats, providers
+from dojo_exec.machines import providers
 from dojo_exec.machines.driver import (
     CreateOptions,
     Driver,
-    HostDoesNotExist,
     HostNotRunning,
     MachineError,
     Reader,
@@ -34,11 +32,14 @@ from dojo_exec.machines.driver import (
 from dojo_exec.machines.engines import may_use_ssh
 from dojo_exec.machines.real import SHIM_MARKER, delegate_if_real, find_real_docker_machine
 
-# The shim starts a Python for every ``docker-machine`` call: the Docker SDK, the driver and the
-# listing are imported inside the commands that need them (``ls`` with no machines, ``version``,
-# ``help`` never import them; tests/machines/test_cli_formats.py checks it).
+# The shim starts a Python for every ``docker-machine`` call: the output formats, the listing
+# and the drivers are imported inside the commands that need them, and the questions about
+# existing machines (ls, env, ip, ssh …) never import the Docker SDK (tests/machines/
+# test_cli_formats.py and test_dind_nodes.py check it).
 from dojo_exec.machines.store import DRIVER_NAME, Store, cluster_name, storage_path, valid_name
-from dojo_exec.writing import write_atomically
+
+if TYPE_CHECKING:
+    from dojo_exec.machines.formats import LsItem
 
 VERSION = "0.16.2"
 DEFAULT_MACHINE = "default"
@@ -52,6 +53,10 @@ class UsageError(MachineError):
 # -- shim and driver choice ------------------------------------------------------------------
 def install_shim(directory: Path) -> Path:
     """Write an executable ``docker-machine`` into ``directory`` that runs this command line."""
+    import shlex
+
+    from dojo_exec.writing import write_atomically
+
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "docker-machine"
     lines = [
@@ -278,6 +283,7 @@ def cmd_ls(ctx: Context, argv: list[str]) -> int:
     parser.add_argument("-f", "--format", default=None)
     args = parser.parse_args(argv)
     filters = parse_filters(args.filter)
+    from dojo_exec.machines import formats
     from dojo_exec.machines.listing import list_items
 
     items = list_items(ctx.store, timeout=args.timeout, need_versions=not args.quiet)
@@ -299,7 +305,7 @@ def parse_filters(values: Sequence[str]) -> dict[str, list[str]]:
     return filters
 
 
-def matches(item: formats.LsItem, filters: dict[str, list[str]]) -> bool:
+def matches(item: LsItem, filters: dict[str, list[str]]) -> bool:
     checks = {
         "driver": lambda v: v.lower() == item.DriverName.lower(),
         "state": lambda v: v.lower() == item.State.lower(),
@@ -318,6 +324,8 @@ def cmd_env(ctx: Context, argv: list[str]) -> int:
     parser.add_argument("--no-proxy", action="store_true")
     parser.add_argument("names", nargs="*")
     args = parser.parse_args(argv)
+    from dojo_exec.machines import formats
+
     shell = args.shell or detect_shell()
     command_line = [prog_name(), *(ctx.argv or ["env", *argv])]
     if args.unset:
@@ -345,8 +353,10 @@ def cmd_env(ctx: Context, argv: list[str]) -> int:
 
 def detect_shell() -> str:
     """docker-machine's detection: the basename of ``$SHELL`` (bash when unknown)."""
+    from dojo_exec.machines.formats import SHELLS
+
     shell = os.path.basename(os.environ.get("SHELL", "")) or "bash"
-    return shell if shell in formats.SHELLS else "bash"
+    return shell if shell in SHELLS else "bash"
 
 
 def cmd_inspect(ctx: Context, argv: list[str]) -> int:
@@ -359,7 +369,9 @@ def cmd_inspect(ctx: Context, argv: list[str]) -> int:
     (name,) = ctx.target(args.names)
     ctx.load(name)
     config = json.loads(ctx.store.config_path(name).read_text())
-    out(formats.format_inspect(config, args.format or None))
+    from dojo_exec.machines.formats import format_inspect
+
+    out(format_inspect(config, args.format or None))
     return 0
 
 
@@ -372,7 +384,9 @@ def cmd_config(ctx: Context, argv: list[str]) -> int:
     ctx.load(name)
     if ctx.reader(name).state(name) is not State.RUNNING:
         raise MachineError("Error running connection boilerplate: Host is not running")
-    out(formats.format_config(str(ctx.store.machine_dir(name)), ctx.reader(name).url(name)))
+    from dojo_exec.machines.formats import format_config
+
+    out(format_config(str(ctx.store.machine_dir(name)), ctx.reader(name).url(name)))
     return 0
 
 
@@ -485,6 +499,8 @@ def cmd_rm(ctx: Context, argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if not args.names:
         raise UsageError("Error: Expected to get one or more machine names as arguments")
+    from dojo_exec.machines import formats
+
     out(formats.rm_preamble(args.names))
     if not (args.y or args.force):
         out(formats.RM_PROMPT)
@@ -559,9 +575,9 @@ def cmd_version(ctx: Context, argv: list[str]) -> int:
     if len(names) != 1:
         raise MachineError("Error: Expected one machine name as an argument")
     ctx.load(names[0])
-    if ctx.driver(names[0]).state(names[0]) is not State.RUNNING:
+    if ctx.reader(names[0]).state(names[0]) is not State.RUNNING:
         raise HostNotRunning(names[0])
-    out(ctx.driver(names[0]).engine_version(names[0]) + "\n")
+    out(ctx.reader(names[0]).engine_version(names[0]) + "\n")
     return 0
 
 
@@ -719,15 +735,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(Context(store, args), command_args)
     except SystemExit as exit_:  # argparse --help
         return int(exit_.code or 0)
-    except HostDoesNotExist as error:
-        err(str(error))
-    except (MachineError, formats.TemplateError) as error:
+    except MachineError as error:
         err(str(error))
     except KeyboardInterrupt:
         err(f"{prog_name()} {command}: interrupted")
         return 130
     except Exception as error:  # the engine's own errors, named with the command
-        err(f"Error running {prog_name()} {command}: {error}")
+        from dojo_exec.machines.formats import TemplateError
+
+        if isinstance(error, TemplateError):  # a --format's error, shown as it is
+            err(str(error))
+        else:
+            err(f"Error running {prog_name()} {command}: {error}")
     if options.get("D") or options.get("debug"):
         err(f"({time.monotonic() - started:.2f}s)")
     return 1

@@ -33,7 +33,6 @@ from dojo_exec.machines.driver import (
     CreateOptions,
     HostDoesNotExist,
     MachineError,
-    State,
 )
 from dojo_exec.machines.engines import Engine, current_engine, host_networks, reachable, remember
 from dojo_exec.machines.host_lock import host_lock, lock_file, named_lock, shared_services_in_use
@@ -251,34 +250,10 @@ class DindDriver(DindNodes):
         except docker.errors.NotFound:
             return None
 
-    # -- the interface -----------------------------------------------------------------------
-    def states(self, names: Sequence[str]) -> dict[str, tuple[State, str]]:
-        """One engine query for all: containers of other clusters may be removed meanwhile
-        (pages run in parallel), which must not break ``ls``."""
-        if not names:
-            return {}
-        try:
-            statuses = {
-                name.lstrip("/"): c["State"]
-                for c in self.client.api.containers(
-                    all=True, filters={"label": f"{LABEL_MANAGED}=1"}
-                )
-                for name in c.get("Names") or []
-            }
-        except docker.errors.DockerException as error:
-            raise MachineError(f"Error listing machines: {error}") from error
-        found: dict[str, tuple[State, str]] = {}
-        for name in names:
-            record = self._record(name)
-            status = statuses.get(record.container)
-            if not record.ip and not status:
-                found[name] = (State.NONE, "")  # being created
-            elif status is None:
-                found[name] = (State.ERROR, f"container {record.container} not found")
-            else:
-                found[name] = (CONTAINER_STATES.get(status, State.ERROR), "")
-        return found
+    def _managed_statuses(self, containers: Sequence[str]) -> dict[str, str]:
+        return self._managed_statuses_by_sdk()  # this driver's own engine client
 
+    # -- the interface -----------------------------------------------------------------------
     def create(self, name: str, options: CreateOptions | None = None) -> None:
         """Create, certify, start machine ``name``; on any failure remove what was made."""
         options = options or CreateOptions()

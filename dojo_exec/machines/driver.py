@@ -2,9 +2,10 @@
 
 Small protocols, each implemented by every provider (``embedded``, ``qemu``, a real
 ``docker-machine``) and chosen by :mod:`.providers`: a :class:`Driver` does one machine's
-operations for one store and cluster (a :class:`Reader` only answers about existing machines);
-a :class:`Sweeper` finds and removes what a provider left (a cluster's, a run's, everything),
-so teardown and leak checks never need to know how a provider works.
+operations for one store and cluster (a :class:`Reader` only answers about existing machines,
+for ``ls``, ``env``, ``ssh`` …); a :class:`Sweeper` finds and removes what a provider left (a
+cluster's, a run's, everything), so teardown and leak checks never need to know how a provider
+works.
 """
 
 from __future__ import annotations
@@ -87,6 +88,12 @@ class Reader(Protocol):
     def list(self) -> list[str]:
         """Names of the machines this driver knows."""
 
+    def states(self, names: Sequence[str]) -> dict[str, tuple[State, str]]:
+        """State of each machine, with a problem to show in ``ls``'s ERRORS ("" for none)."""
+
+    def engine_version(self, name: str, timeout: float = 10.0) -> str:
+        """The machine's engine version (``docker version``'s server), asked over TLS."""
+
 
 @runtime_checkable
 class Driver(Reader, Protocol):
@@ -106,12 +113,6 @@ class Driver(Reader, Protocol):
 
     def kill(self, name: str) -> None:
         """Stop a machine at once (no clean shutdown)."""
-
-    def states(self, names: Sequence[str]) -> dict[str, tuple[State, str]]:
-        """State of each machine, with a problem to show in ``ls``'s ERRORS ("" for none)."""
-
-    def engine_version(self, name: str, timeout: float = 10.0) -> str:
-        """The machine's engine version (``docker version``'s server), asked over TLS."""
 
 
 @dataclass(frozen=True)

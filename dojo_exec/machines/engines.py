@@ -25,7 +25,6 @@ import importlib.util
 import ipaddress
 import json
 import os
-import socket
 import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
@@ -278,6 +277,8 @@ def host_networks() -> list[ipaddress.IPv4Network]:
 
 def _is_this_host(name: str) -> bool:
     """Whether ``name`` resolves to a loopback address or one of this host's."""
+    import socket  # here and in reachable(): only creating a machine needs it
+
     try:
         addresses = {info[4][0] for info in socket.getaddrinfo(name, None, socket.AF_INET)}
     except OSError:
@@ -289,6 +290,8 @@ def _is_this_host(name: str) -> bool:
 def reachable(ip: str, port: int, timeout: float = 3.0) -> bool:
     """Whether this host reaches ``ip``: a connection made or refused says so; a timeout or
     "no route" says it does not."""
+    import socket
+
     try:
         with socket.create_connection((ip, port), timeout=timeout):
             return True

@@ -7,22 +7,21 @@
 
 ``config.json`` has docker-machine's shape (ConfigVersion 3, Driver, DriverName, HostOptions, Name);
 the embedded driver keeps its own facts (cluster, container, network, ...) in ``Driver``.
+What only writing, removing or an unset ``$DOJO_CLUSTER`` needs is imported where it is used:
+every ``docker-machine`` shim call reads the store, in a new Python.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dojo_exec.machines.driver import HostAlreadyExists, HostDoesNotExist, MachineError
-from dojo_exec.writing import write_atomically
 
 DRIVER_NAME = "embedded"
 ENGINE_PORT = 2376
@@ -52,6 +51,8 @@ def cluster_name(env: Mapping[str, str] | None = None) -> str:
         store = storage_path(env).resolve()
         if store == storage_path({}).resolve():
             return DEFAULT_CLUSTER
+        import hashlib
+
         return "s" + hashlib.sha256(str(store).encode()).hexdigest()[:8]
     if not _VALID_NAME.match(name):
         raise MachineError(f"Invalid DOJO_CLUSTER {name!r}: allowed chars are 0-9a-zA-Z . -")
@@ -271,8 +272,12 @@ class Store:
         return Machine.from_config(config)
 
     def save(self, machine: Machine) -> None:
+        from dojo_exec.writing import write_atomically
+
         config = json.dumps(machine.to_config(self.root), indent=4) + "\n"
         write_atomically(self.config_path(machine.name), config)
 
     def remove(self, name: str) -> None:
+        import shutil
+
         shutil.rmtree(self.machine_dir(name), ignore_errors=True)

@@ -266,7 +266,8 @@ def test_choose_docker_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 def test_a_shim_call_on_a_local_engine_leaves_the_ssh_transport_out(tmp_path: Path) -> None:
     """The Docker SDK imports paramiko whenever it is installed (a third of a shim call's
-    start-up); a command on a local engine does without it, one on an ssh engine keeps it."""
+    start-up); a command on a local engine does without it, one on an ssh engine keeps it
+    (``ls`` without a docker CLI on PATH: its states are then the SDK's)."""
     import subprocess
     import sys
 
@@ -284,6 +285,7 @@ def test_a_shim_call_on_a_local_engine_leaves_the_ssh_transport_out(tmp_path: Pa
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "DOJO_ENGINE"))}
     base["MACHINE_STORAGE_PATH"] = str(tmp_path / "s")
     base["DOCKER_CONFIG"] = str(tmp_path / "no-config")
+    base["PATH"] = str(tmp_path / "no-docker-cli")
     local = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=base)
     assert local.stderr.splitlines()[-1] == "True False", local.stderr
     ssh = {**base, "DOJO_ENGINE_HOST": "ssh://nobody@127.0.0.1:1"}
