@@ -104,3 +104,25 @@ def test_verify_with_workers_keeps_each_page_on_one_worker(tmp_path: Path) -> No
         tmp_path, "report", "pages", "--docs-root", "pages", "--transcripts", "runs", "--fail"
     )
     assert report.returncode == 0, report.stdout
+
+
+def test_prepare_writes_the_package_s_bytecode_even_where_python_would_not() -> None:
+    """With ``PYTHONDONTWRITEBYTECODE`` Python reads bytecode caches but never writes them:
+    ``prepare`` compiles the package, so the shim's calls do not compile it again."""
+    import importlib.util
+
+    import dojo_exec
+    from dojo_exec.cli import compile_bytecode
+
+    package = Path(dojo_exec.__file__).parent
+    sources = sorted(package.rglob("*.py"))
+    caches = [Path(importlib.util.cache_from_source(str(path))) for path in sources]
+    stale = next(cache for cache in caches if cache.parent.name == "__pycache__")
+    stale.unlink(missing_ok=True)  # one cache missing, as on a fresh checkout
+    assert compile_bytecode()
+    missing = [
+        str(cache)
+        for cache, source in zip(caches, sources, strict=True)
+        if not cache.is_file() or cache.stat().st_mtime < source.stat().st_mtime
+    ]
+    assert missing == []
