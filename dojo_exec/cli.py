@@ -85,7 +85,7 @@ def prepare(args: argparse.Namespace) -> int:
     """Build the node image and the stand-in images when missing (or stale); with
     ``--engines``, on each engine, copying from the default engine what it already has."""
     from dojo_exec.machines.engine_images import copy_images, wanted_images
-    from dojo_exec.machines.node_image import DEFAULT_SUITE
+    from dojo_exec.machines.suites import DEFAULT_SUITE
 
     _choose_engine(args)
     client = _client()
@@ -244,7 +244,7 @@ ENGINE_HELP = (
 
 def _choose_engine(args: argparse.Namespace) -> None:
     """``--engine V``: the node image suite of that engine, for this process and its children."""
-    from dojo_exec.machines.node_image import suite_for
+    from dojo_exec.machines.suites import suite_for
 
     engine = getattr(args, "engine", None)
     if engine is None:
@@ -258,7 +258,7 @@ def _choose_engine(args: argparse.Namespace) -> None:
 
 def _engine_version(engine: str | None) -> str | None:
     """The Docker version ``--engine`` names (``26`` → ``26.1.5``), None when not given."""
-    from dojo_exec.machines.node_image import ENGINES, suite_for
+    from dojo_exec.machines.suites import ENGINES, suite_for
 
     if engine is None:
         return None

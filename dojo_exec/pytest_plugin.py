@@ -128,7 +128,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.add_cleanup(terminate_as_interrupt())
     engine = config.getoption("dojo_engine")
     if engine is not None:
-        from dojo_exec.machines.node_image import suite_for
+        from dojo_exec.machines.suites import suite_for
 
         try:
             os.environ["DOJO_NODE_SUITE"] = suite_for(engine)  # machines read it when made
@@ -346,7 +346,7 @@ def run_target(driver: str) -> Target:
     from dojo_exec.freshness import Target
 
     if driver == EMBEDDED:
-        from dojo_exec.machines.node_image import suite_engine
+        from dojo_exec.machines.suites import suite_engine
 
         return Target(suite_engine(), driver)
     return Target(None, driver)

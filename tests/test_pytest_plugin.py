@@ -125,3 +125,19 @@ def test_a_run_of_pages_alone_drops_the_hypothesis_plugin(
     pytester.makepyfile(test_plain="def test_plain():\n    pass\n")
     mixed = run(pytester, str(bare_pages / "basics.md"), "test_plain.py", *common)
     assert "hypothesis plugin: True" in mixed.outlines, mixed.outlines
+
+
+def test_collecting_pages_imports_no_docker_sdk(pytester: pytest.Pytester) -> None:
+    """Each xdist worker collects every page before any starts: the Docker SDK (0.3 s of CPU
+    per process) waits for the first page that makes machines."""
+    root = Path(__file__).parent.parent
+    shutil.copytree(root / "docs", pytester.path / "docs", ignore=shutil.ignore_patterns("*.py"))
+    shutil.copytree(root / "transcripts", pytester.path / "transcripts")
+    pytester.makeconftest(
+        "import sys\n"
+        "def pytest_collection_finish(session):\n"
+        "    print('docker imported:', 'docker' in sys.modules)\n"
+    )
+    listed = run(pytester, "docs", "--dojo-collect", "--collect-only", "--dojo-transcripts",
+                 "transcripts")  # fmt: skip
+    assert "docker imported: False" in listed.outlines, listed.outlines

@@ -16,14 +16,9 @@ if TYPE_CHECKING:
     from .hub import registry_reachable
     from .labels import LABEL_CLUSTER, LABEL_MACHINE, LABEL_MANAGED, LABEL_ROLE
     from .mirror import Mirror, ensure_mirror, image_source, remove_mirror
-    from .node_image import (
-        DEFAULT_SUITE,
-        ENGINES,
-        dind_run_options,
-        ensure_node_image,
-        node_image_tag,
-    )
+    from .node_image import dind_run_options, ensure_node_image, node_image_tag
     from .stand_ins import STAND_INS, ensure_stand_ins
+    from .suites import DEFAULT_SUITE, ENGINES
 
 _MODULES = {
     "ensure_base_image": "base_image",
@@ -36,8 +31,8 @@ _MODULES = {
     "image_source": "mirror",
     "registry_reachable": "hub",
     "remove_mirror": "mirror",
-    "DEFAULT_SUITE": "node_image",
-    "ENGINES": "node_image",
+    "DEFAULT_SUITE": "suites",
+    "ENGINES": "suites",
     "dind_run_options": "node_image",
     "ensure_node_image": "node_image",
     "node_image_tag": "node_image",

@@ -33,10 +33,8 @@ image is as of its build (its base trusts an expired Release file: see
 from __future__ import annotations
 
 import io
-import os
 import re
 import tarfile
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -46,45 +44,14 @@ import docker.errors
 from .base_image import RECIPES, Log, build_recipe, ensure_base_image, recipe_hash
 from .hub import registry_reachable
 from .labels import LABEL_RECIPE, LABEL_ROLE, ROLE_NODE
+from .suites import DEFAULT_SUITE, ENGINES, current_suite
 
-ENGINES = {"bookworm": "20.10.24", "trixie": "26.1.5", "sid": "28.5"}
-"""Debian suite -> version of its ``docker.io`` engine (sid, forky's, moves: its minor)."""
-DEFAULT_SUITE = "bookworm"
 NODE_REPOSITORY = "dojo-node"
 NODE_RECIPE = RECIPES / "node"
 ENTRYPOINT = NODE_RECIPE / "dojo-node-entrypoint"
 MESH = NODE_RECIPE / "dojo-mesh"
 """The routing mesh on kernels without IPVS (started by the entrypoint; ``DOJO_MESH``)."""
 SOURCES = ("debian", "dind")
-
-
-def current_suite(env: Mapping[str, str] | None = None) -> str:
-    """The suite machines are made of: ``$DOJO_NODE_SUITE``, else :data:`DEFAULT_SUITE`."""
-    env = os.environ if env is None else env
-    return env.get("DOJO_NODE_SUITE") or DEFAULT_SUITE
-
-
-def suite_engine(suite: str | None = None) -> str | None:
-    """The Docker engine version of ``suite``'s node image (default: :func:`current_suite`),
-    known without building or running it; None for a suite not in :data:`ENGINES`."""
-    return ENGINES.get(suite or current_suite())
-
-
-def suite_for(engine: str) -> str:
-    """The suite of an engine given as a suite name or a version (or its start): ``26``,
-    ``26.1``, ``26.1.5`` and ``trixie`` are all trixie.  Anything else is a ValueError that
-    lists the choices."""
-    if engine in ENGINES:
-        return engine
-    found = [
-        suite
-        for suite, version in ENGINES.items()
-        if version == engine or version.startswith(engine.rstrip(".") + ".")
-    ]
-    if len(found) == 1:
-        return found[0]
-    choices = ", ".join(f"{version} ({suite})" for suite, version in ENGINES.items())
-    raise ValueError(f"unknown Docker engine {engine!r}: choose one of {choices}")
 
 
 _ENGINE_VERSIONS: dict[str, str] = {}
