@@ -19,9 +19,12 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from dojo_exec.locations import PageError
+
+if TYPE_CHECKING:
+    from dojo_exec.page import Page
 
 Chain = tuple[Path, ...]
 """Resolved paths of pages in the order they ran (prerequisites first)."""
@@ -36,13 +39,16 @@ class Continuable(Protocol):
         """Tear down the cluster and shells that were kept for a continuation."""
 
 
-def chain_of(path: Path) -> Chain:
-    """The pages a run of ``path`` runs, in order: its prerequisites, then itself."""
+def chain_of(path: Path, parsed: dict[Path, Page] | None = None) -> Chain:
+    """The pages a run of ``path`` runs, in order: its prerequisites, then itself.
+
+    ``parsed``: pages already parsed, by resolved path (filled with those parsed here).
+    """
     # imported here on purpose: the pytest plugin orders every session's items through this
     # module, and a session without pages needs no page parser (nor YAML)
     from dojo_exec.page import resolve_order
 
-    return tuple(page.path.resolve() for page in resolve_order(path))
+    return tuple(page.path.resolve() for page in resolve_order(path, parsed))
 
 
 def chain_order(
@@ -61,9 +67,10 @@ def chain_order(
     index = {path: number for number, path in enumerate(resolved)}
     children: dict[int, list[int]] = {number: [] for number in range(len(paths))}
     roots: list[int] = []
+    parsed: dict[Path, Page] = {}  # each page parsed once, however many chains it is in
     for number, path in enumerate(resolved):
         try:
-            chain = chain_of(path)
+            chain = chain_of(path, parsed)
         except (PageError, OSError, RecursionError):
             roots.append(number)
             continue
@@ -128,9 +135,10 @@ class Handover:
 
     def want(self, paths: Iterable[Path]) -> None:
         """Remember which chains the pages of this run continue."""
+        parsed: dict[Path, Page] = {}
         for path in paths:
             try:
-                chain = chain_of(path)
+                chain = chain_of(path, parsed)
             except (PageError, OSError, RecursionError):
                 continue
             if len(chain) > 1:

@@ -61,7 +61,7 @@ def parse_steps(document: Document) -> Iterator[Region]:
     try:
         page = parse_text(document.text, Path(document.path))
         if page.requires:  # a missing prerequisite or a cycle is found before anything runs
-            resolve_order(page.path)
+            resolve_order(page.path, {page.path.resolve(): page})
     except PageError as error:
         raise pytest.Collector.CollectError(str(error)) from error
     document.namespace["dojo_page"] = page
