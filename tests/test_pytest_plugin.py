@@ -21,6 +21,15 @@ def bare_pages(pytester: pytest.Pytester) -> Path:
     return pytester.path / "sample"
 
 
+@pytest.fixture
+def dojo_pages(pytester: pytest.Pytester) -> Path:
+    """The dojo's pages (without their conftest) and transcripts in a scratch folder."""
+    root = Path(__file__).parent.parent
+    shutil.copytree(root / "docs", pytester.path / "docs", ignore=shutil.ignore_patterns("*.py"))
+    shutil.copytree(root / "transcripts", pytester.path / "transcripts")
+    return pytester.path / "docs"
+
+
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", *args)
 
@@ -77,12 +86,11 @@ def test_a_prerequisite_cycle_names_both_pages(pytester: pytest.Pytester) -> Non
     result.stdout.fnmatch_lines(["b.md:2: prerequisite cycle: a.md → b.md → a.md"])
 
 
-def test_pages_are_handed_out_longest_recorded_chain_first(pytester: pytest.Pytester) -> None:
+def test_pages_are_handed_out_longest_recorded_chain_first(
+    pytester: pytest.Pytester, dojo_pages: Path
+) -> None:
     """With recorded runs, the pages come in chain order, the longest chains first, and
     pytest-xdist's ``loadfile`` keeps that order (it would sort files by their step count)."""
-    root = Path(__file__).parent.parent
-    shutil.copytree(root / "docs", pytester.path / "docs", ignore=shutil.ignore_patterns("*.py"))
-    shutil.copytree(root / "transcripts", pytester.path / "transcripts")
     pytester.makeconftest(
         "def pytest_unconfigure(config):\n"
         "    if not hasattr(config, 'workerinput'):\n"
@@ -127,12 +135,11 @@ def test_a_run_of_pages_alone_drops_the_hypothesis_plugin(
     assert "hypothesis plugin: True" in mixed.outlines, mixed.outlines
 
 
-def test_collecting_pages_imports_no_docker_sdk(pytester: pytest.Pytester) -> None:
+def test_collecting_pages_imports_no_docker_sdk(
+    pytester: pytest.Pytester, dojo_pages: Path
+) -> None:
     """Each xdist worker collects every page before any starts: the Docker SDK (0.3 s of CPU
     per process) waits for the first page that makes machines."""
-    root = Path(__file__).parent.parent
-    shutil.copytree(root / "docs", pytester.path / "docs", ignore=shutil.ignore_patterns("*.py"))
-    shutil.copytree(root / "transcripts", pytester.path / "transcripts")
     pytester.makeconftest(
         "import sys\n"
         "def pytest_collection_finish(session):\n"
