@@ -42,7 +42,7 @@ from dojo_exec.verdicts import count_failed
 if TYPE_CHECKING:  # the engine is imported only when pages are collected
     from dojo_exec.freshness import Target
     from dojo_exec.runner import StepOutcome
-    from dojo_exec.transcripts import StepRecord
+    from dojo_exec.transcripts import RunRecord, StepRecord
     from dojo_exec.update import PendingUpdates
 
 PROPERTY = "dojo_step"
@@ -242,18 +242,20 @@ def infer_docs_root(pages: list[Path], cwd: Path, args: list[str]) -> Path:
 
 def choose_docs_root(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Without ``--dojo-docs-root``, choose the folder pages are named relative to."""
+    pages = {
+        Path(example.path)
+        for item in items
+        if (example := getattr(item, "example", None)) is not None
+        and getattr(example, "namespace", {}).get("dojo_page") is not None
+    }
+    choose_docs_root_of(config, pages)
+
+
+def choose_docs_root_of(config: pytest.Config, pages: Iterable[Path]) -> None:
+    """Without ``--dojo-docs-root``, choose the folder ``pages`` are named relative to."""
     settings = config.stash[_SETTINGS]
-    if settings.docs_root is not None:
-        return
-    pages = sorted(
-        {
-            Path(example.path)
-            for item in items
-            if (example := getattr(item, "example", None)) is not None
-            and getattr(example, "namespace", {}).get("dojo_page") is not None
-        }
-    )
-    if not pages:
+    pages = sorted(pages)
+    if settings.docs_root is not None or not pages:
         return
     cwd = Path(config.invocation_params.dir)
     settings.docs_root = infer_docs_root(pages, cwd, list(config.args))
@@ -312,32 +314,65 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     HEAD_START.plan(pages, durations, seconds)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile`` with recorded runs: the next page goes to the worker expected to be
+    free first (:mod:`dojo_exec.xdist_scheduling`)."""
+    if getattr(config.option, "dist", "no") != "loadfile":
+        return None
+    run_of = recorded_runs(config)
+    if run_of is None:
+        return None
+    from dojo_exec.xdist_scheduling import PageScheduling
+
+    return PageScheduling(
+        config,
+        log,
+        run_of=run_of,
+        root=config.rootpath,
+        name_pages=lambda pages: choose_docs_root_of(config, pages),
+    )
+
+
 def recorded_durations(
     config: pytest.Config, items: list[pytest.Item]
 ) -> Callable[[Path], float | None] | None:
     """How long each page took in its latest recorded run on this run's engine and driver
     (any run when there is none there; None: never recorded), so that the longest chains
     start first; None without ``--dojo-transcripts``."""
+    choose_docs_root(config, items)
+    run_of = recorded_runs(config)
+    if run_of is None:
+        return None
+
+    def duration(path: Path) -> float | None:
+        run = run_of(path)
+        return run.duration if run is not None else None
+
+    return duration
+
+
+def recorded_runs(config: pytest.Config) -> Callable[[Path], RunRecord | None] | None:
+    """Each page's latest recorded run on this run's engine and driver (any run when there is
+    none there; None: never recorded); None without ``--dojo-transcripts``."""
     from dojo_exec.transcripts import TranscriptError, load_transcript, page_key
 
     settings = config.stash[_SETTINGS]
     if settings.transcripts is None:
         return None
-    choose_docs_root(config, items)
     target = run_target(settings.driver)
     transcripts = settings.transcripts
 
-    def duration(path: Path) -> float | None:
+    def run_of(path: Path) -> RunRecord | None:
         try:
             transcript = load_transcript(transcripts, page_key(path, settings.docs_root))
         except (TranscriptError, OSError):
             return None
         if transcript is None:
             return None
-        run = transcript.latest_on(target.engine, target.driver) or transcript.latest
-        return run.duration if run is not None else None
+        return transcript.latest_on(target.engine, target.driver) or transcript.latest
 
-    return duration
+    return run_of
 
 
 def run_target(driver: str) -> Target:
