@@ -494,9 +494,20 @@ class DindDriver(DindNodes):
             self.client.volumes.get(record.volume).remove(force=True)
 
     def wait_engine(
-        self, name: str, container: Container | None = None, timeout: float = ENGINE_TIMEOUT
+        self,
+        name: str,
+        container: Container | None = None,
+        timeout: float = ENGINE_TIMEOUT,
+        *,
+        answer: bool = True,
     ) -> str:
-        """Wait until the machine's engine answers over TLS; return its version."""
+        """Wait until the machine's engine answers over TLS; return its version.
+
+        ``answer=False``: only until it listens on its port (returns ""), as docker-machine's
+        ``start`` waits (libmachine's ``WaitForDocker`` looks for the port in ``netstat``): a
+        restarted swarm manager's engine listens at once but serves its API only once its
+        raft is back, up to 20 s later, while the tutorial's next steps can already run.
+        """
         record = self._record(name)
         container = container or self._container(name)
         machine_dir = self.store.machine_dir(name)
@@ -508,6 +519,8 @@ class DindDriver(DindNodes):
             # the container is looked at twice a second, not at every poll: with a dozen
             # machines starting at once these polls were hundreds of engine calls a second
             if _accepts(record.ip, ENGINE_PORT):
+                if not answer:
+                    return ""
                 try:
                     return tls_engine_version(machine_dir, record.ip, timeout=2)
                 except Exception as error:  # any failure means "not yet"
@@ -537,7 +550,7 @@ class DindDriver(DindNodes):
             container.unpause()
         elif container.status != "running":
             container.start()
-        self.wait_engine(name, container)
+        self.wait_engine(name, container, answer=False)
 
     def stop(self, name: str) -> None:
         container = self._container(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import docker
 import docker.errors
 import pytest
 
-from dojo_exec.machines.dind import DindDriver, tls_client
+from dojo_exec.machines.dind import DindDriver, tls_client, tls_engine_version
 from dojo_exec.machines.driver import CreateOptions, HostNotRunning, MachineError, State
 from dojo_exec.machines.store import Store
 from dojo_exec.machines.teardown import leaks, remove_cluster
@@ -61,6 +62,40 @@ def test_stop_start_and_ssh_exit_codes(driver: DindDriver) -> None:
     driver.start("m1")
     assert driver.state("m1") is State.RUNNING
     assert driver.exec("m1", ["docker", "version", ">/dev/null"]) == 0
+
+
+def test_start_returns_once_the_engine_listens_as_docker_machine_does(
+    driver: DindDriver, client: docker.DockerClient
+) -> None:
+    """libmachine's ``WaitForDocker`` looks for the engine's port in netstat, not for its API:
+    a swarm manager restarted without its quorum listens at once and serves its API only after
+    swarm's connect timeout (20 s); a tutorial's next steps need not wait for that."""
+
+    def run(name: str, *command: str) -> str:
+        code, out = client.containers.get(driver.container_name(name)).exec_run(list(command))
+        assert code == 0, out.decode()
+        return str(out.decode()).strip()
+
+    driver.create("m1")
+    driver.create("m2")
+    leader = driver.ip("m1")
+    run("m1", "docker", "swarm", "init", "--advertise-addr", leader)
+    token = run("m1", "docker", "swarm", "join-token", "--quiet", "manager")
+    run("m2", "docker", "swarm", "join", "--token", token, f"{leader}:2377")
+    driver.stop("m1")
+    driver.stop("m2")
+    began = time.monotonic()
+    driver.start("m2")  # its only peer is down: no quorum
+    started = time.monotonic() - began
+    while True:
+        try:
+            tls_engine_version(driver.store.machine_dir("m2"), driver.ip("m2"), timeout=1)
+            break
+        except Exception:
+            assert time.monotonic() - began < 60, "the engine never answered"
+            time.sleep(0.2)
+    answered = time.monotonic() - began
+    assert started < 5 < answered - started, (started, answered)
 
 
 def test_remove_cleans_everything(driver: DindDriver, client: docker.DockerClient) -> None:
