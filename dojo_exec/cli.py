@@ -446,14 +446,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(arguments)
     if extra:
         args.pytest_args = extra
-    from dojo_exec.interrupts import terminate_as_interrupt
+    from dojo_exec.interrupts import settled, terminate_as_interrupt
 
     terminate_as_interrupt()  # a SIGTERM ends any command as Ctrl-C does, cleaning up
     try:
-        return int(args.run(args))
+        status = int(args.run(args))
+        settled()  # done: a late signal must not turn the status into "killed" as Python exits
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM outside pytest's session (its summary)
+        settled()
         err.print("dojo-exec: interrupted", style="red", markup=False)
         return int(INTERRUPTED)
+    return status
 
 
 INTERRUPTED = 2

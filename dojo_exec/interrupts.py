@@ -7,6 +7,9 @@ that it ends the run as Ctrl-C does (pytest tears everything down, update writes
 :func:`deferred_interrupts` holds SIGINT and SIGTERM while a clean-up runs, so that an
 interrupt arriving then (a second Ctrl-C, or the first one during a page's teardown) takes
 effect once it is done instead of leaving half of a cluster behind.
+:func:`settled` blocks both once a command's work is done: Python puts the default actions
+back while it shuts down, and a SIGTERM arriving then would kill a run that had finished
+(status -15 for a run that passed).
 
 Both act only in the main thread (where Python runs signal handlers) and never override a
 disposition they did not expect: a signal the parent ignored (``nohup``, a background job)
@@ -73,3 +76,16 @@ def deferred_interrupts() -> Iterator[None]:
             signal.signal(sig, handler)
         for signum in dict.fromkeys(received):
             signal.raise_signal(signum)
+
+
+def settled() -> None:
+    """The command's work is done and its exit status decided: SIGINT and SIGTERM are blocked
+    until the process exits (a pending one is dropped with it).
+
+    While the interpreter shuts down (threads joined, modules torn down, pexpect's children
+    closed) Python restores each signal's default action, so an interrupt then would end a
+    finished run as killed instead of with its status. Children started later get an empty
+    mask from :mod:`dojo_exec.spawn`.
+    """
+    if _main_thread():
+        signal.pthread_sigmask(signal.SIG_BLOCK, HELD)

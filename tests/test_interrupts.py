@@ -337,3 +337,30 @@ def test_interrupts_in_a_clean_up_wait_for_its_end() -> None:
     finally:
         undo()
         signal.signal(signal.SIGINT, before)
+
+
+LATE_SIGNAL = """
+import os, signal, sys, time
+from dojo_exec.cli import main
+status = main(["report", sys.argv[1]])
+os.kill(os.getpid(), signal.{sig})  # after the work, as a late Ctrl-C or kill would come
+time.sleep(0.2)
+raise SystemExit(status)
+"""
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_a_signal_after_the_work_leaves_the_status_as_it_was(tmp_path: Path, sig: str) -> None:
+    """Once a command is done, an interrupt (which Python, shutting down, would deliver with
+    the default action: killed, -15) changes neither its exit status nor its output."""
+    script = LATE_SIGNAL.format(sig=sig)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=reset_signals,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "interrupted" not in done.stderr, done.stderr
