@@ -21,6 +21,8 @@ transcripts' own encoding), ``dojo-exec report`` and the site.
 from __future__ import annotations
 
 import re
+import shlex
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,12 +30,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from dojo_exec import __version__
+from dojo_exec import __version__, replay_creates
 from dojo_exec.chains import HANDOVER, chain_order
 from dojo_exec.cluster import EMBEDDED, NO_MACHINE_CHOSEN, NO_MACHINES, Cluster
 from dojo_exec.head_start import HEAD_START
 from dojo_exec.interrupts import deferred_interrupts
 from dojo_exec.judgement import Judgement, judge, match_options, shown_output
+from dojo_exec.machines.store import Store
 from dojo_exec.page import (
     LOGOUTS,
     Command,
@@ -208,12 +211,80 @@ class PageSession:
         self.shell.start()
         for prerequisite in prerequisites:
             self.replayed.append(self._page_key(prerequisite.path))
-            for step in prerequisite.steps:
-                outcome = self.run_step(step, replay=True)
-                if outcome.drifted:
-                    self.drifted_prerequisites.append(step.location)
+            for group in replay_creates.groups(prerequisite.steps):
+                if replay_creates.at_once(group) and self._creates_at_once():
+                    outcomes = self._replay_creates(group)
+                else:
+                    outcomes = [self.run_step(step, replay=True) for step in group]
+                for outcome in outcomes:
+                    if outcome.drifted:
+                        self.drifted_prerequisites.append(outcome.step.location)
                 if self.stopped is not None:
                     return
+
+    def _creates_at_once(self) -> bool:
+        """Whether replayed machine creates may overlap (:mod:`dojo_exec.replay_creates`)."""
+        return self.driver == EMBEDDED and self.login is None and self.stopped is None
+
+    def _replay_creates(self, group: list[Step]) -> list[StepOutcome]:
+        """Replay ``group``'s ``docker-machine create`` commands at once, in the page shell's
+        environment and folder; sequentially when that shell's ``docker-machine`` is not the
+        cluster's own (a function, an alias, another binary)."""
+        assert self.shell is not None and self.cluster is not None
+        place = self._shell_place()
+        if place is None:
+            return [self.run_step(step, replay=True) for step in group]
+        env, cwd = place
+        commands = [
+            (self.substitutions.apply(command.text, step.path), step.options.timeout)
+            for step in group
+            for command in step.commands
+        ]
+        store = Store(self.cluster.storage)
+        started = time.monotonic()
+        runs = replay_creates.run_creates(
+            commands,
+            env=env,
+            cwd=cwd,
+            has_address=store.has_address,
+            columns=self.shell.columns,
+            rows=self.shell.rows,
+        )
+        outcomes = []
+        for step in group:
+            mine, runs = runs[: len(step.commands)], runs[len(step.commands) :]
+            for command, run in zip(step.commands, mine, strict=True):
+                self.substitutions.learn_command(step, command, run.output)
+            # all of them ran: each is judged, and the first failure stops the page
+            outcome = self._outcome(step, mine, judge(step, mine), started, attempts=1, replay=True)
+            if self.on_outcome is not None:
+                self.on_outcome(outcome)
+            outcomes.append(outcome)
+        return outcomes
+
+    def _shell_place(self) -> tuple[dict[str, str], Path] | None:
+        """The page shell's exported environment and working directory, if the
+        ``docker-machine`` it runs is the cluster's own; else None."""
+        assert self.shell is not None and self.cluster is not None
+        own = self.cluster.bin_dir / "docker-machine"
+        with tempfile.TemporaryDirectory(dir=self.cluster.root) as folder:
+            where = Path(folder) / "place"
+            probe = (
+                f"{{ command -v docker-machine; printf '%s\\0' \"$PWD\"; env -0; }} "
+                f"> {shlex.quote(str(where))}"
+            )
+            if self.shell.probe(probe, 10.0).exit_status != 0:
+                return None
+            found, _, rest = where.read_bytes().partition(b"\n")
+            cwd, _, listing = rest.partition(b"\0")
+        if found.decode(errors="replace") != str(own):
+            return None
+        env = {}
+        for item in listing.split(b"\0"):
+            key, sep, value = item.decode(errors="surrogateescape").partition("=")
+            if sep:
+                env[key] = value
+        return env, Path(cwd.decode(errors="surrogateescape"))
 
     def _continue(self, prerequisites: tuple[Path, ...]) -> bool:
         """Take over the kept session that ran exactly ``prerequisites``, if there is one."""
@@ -403,6 +474,21 @@ class PageSession:
                 break
             time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, BACKOFF_LIMIT)
+        return self._outcome(step, runs, judged, started, attempts=attempts, replay=replay)
+
+    def _outcome(
+        self,
+        step: Step,
+        runs: list[StepRun],
+        judged: Judgement,
+        started: float,
+        *,
+        attempts: int,
+        replay: bool,
+    ) -> StepOutcome:
+        """The step's outcome from its last attempt's runs and their judgement (and its
+        update, its failure report, whether the page stops here)."""
+        assert self.shell is not None
         exit_status = next(
             (run.exit_status for run in runs if run.exit_status not in (0, None)),
             runs[-1].exit_status if runs else None,

@@ -271,6 +271,14 @@ class Store:
             raise MachineError(f"Error loading host {name!r}: {error}") from error
         return Machine.from_config(config)
 
+    def has_address(self, name: str) -> bool:
+        """Whether machine ``name`` has its address yet (drivers record it as soon as they
+        allot it, before the machine runs); False while there is no readable record."""
+        try:
+            return bool(self.load(name).ip)
+        except MachineError:
+            return False
+
     def save(self, machine: Machine) -> None:
         from dojo_exec.writing import write_atomically
 
