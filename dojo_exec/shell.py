@@ -267,6 +267,7 @@ class Shell:
                 _kill_session(child.pid, signal.SIGKILL)
             kill_marked(self._mark)
             with contextlib.suppress(Exception):
+                _await_exit(child)
                 child.close(force=True)
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
@@ -579,6 +580,18 @@ def kill_marked(mark: str, rounds: int = 5) -> None:
         for pid in pids:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def _await_exit(child: pexpect.spawn, within: float = 1.0) -> None:
+    """Wait (a few milliseconds) until a SIGKILLed ``child`` is reaped, so that closing it
+    skips ptyprocess's fixed 0.1 s "give the kernel time" sleep: a page's teardown closed
+    its shell 0.1 s later than needed, the last page's at the end of every run."""
+    deadline = time.monotonic() + within
+    while child.isalive() and time.monotonic() < deadline:
+        time.sleep(0.002)
+    process = getattr(child, "ptyproc", None)  # pexpect's ptyprocess (not in its stubs)
+    if process is not None and not child.isalive():
+        process.delayafterclose = 0.0
 
 
 def _kill_session(sid: int, sig: signal.Signals) -> None:

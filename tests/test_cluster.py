@@ -47,3 +47,28 @@ def test_a_docker_step_before_docker_machine_env_cannot_reach_the_host_engine(
         (outcome,) = session.run_all()
     assert outcome.verdict == "failed"
     assert "no-machine-chosen--run-eval-docker-machine-env" in outcome.captured
+
+
+PRELOAD_CHECK = """
+import sys
+from dojo_exec import cluster
+assert "docker" not in sys.modules, "imported before any cluster"
+made = [cluster.Cluster.create(cluster.EMBEDDED) for _ in range(2)]
+assert len(cluster._preloaded) == 1, cluster._preloaded  # once per process
+cluster._preloaded[0].join(60)
+for name in ("docker", "dojo_exec.machines.teardown", "dojo_exec.machines.qemu.sweeper"):
+    assert name in sys.modules, name
+for one in made:
+    one.teardown()
+"""
+
+
+def test_a_cluster_imports_its_teardown_in_the_background_once() -> None:
+    """The Docker SDK and the sweepers are imported while the page runs, not at its end."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", PRELOAD_CHECK], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
