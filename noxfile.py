@@ -175,6 +175,7 @@ def _pytest_pages(session: nox.Session, *extra: str) -> None:
         PAGES,
         "-p",
         "no:cacheprovider",
+        "--assert=plain",  # as dojo-exec verify: see PAGE_RUN_OPTIONS in dojo_exec/cli.py
         "-n",
         "1" if _on_qemu(extra) else PARALLEL,
         "--dist",

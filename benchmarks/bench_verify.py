@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from dojo_exec.cli import PAGE_RUN_OPTIONS
 from dojo_exec.machines.stand_ins import stand_ins
 from dojo_exec.page import Page, parse_page
 from dojo_exec.transcripts import load_transcript
@@ -199,7 +200,7 @@ def chain_floor(name: str, pages: dict[str, Page], floors: dict[str, float]) -> 
 def run_pages(docs: Path, transcripts: Path, parallel: str, *extra: str) -> float:
     """Wall seconds of a pytest run of the pages as ``nox -s verify-docs`` runs them."""
     command = [
-        sys.executable, "-m", "pytest", str(docs), "-q", "-p", "no:cacheprovider",
+        sys.executable, "-m", "pytest", str(docs), "-q", *PAGE_RUN_OPTIONS,
         "-n", parallel, "--dist", "loadfile", "--dojo-transcripts", str(transcripts),
         "--timeout", "1200", *extra,
     ]  # fmt: skip

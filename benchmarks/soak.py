@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from dojo_exec.cli import PAGE_RUN_OPTIONS
 from dojo_exec.transcripts import RunRecord, load_transcript, page_key
 
 
@@ -98,7 +99,7 @@ def verify_once(
 ) -> tuple[int, float, list[str]]:
     """One verification recording into ``transcripts``: (exit status, seconds, leftovers)."""
     env = {**os.environ, "DOJO_RUN": run_id}
-    command = [sys.executable, "-m", "pytest", str(pages), "-p", "no:cacheprovider"]
+    command = [sys.executable, "-m", "pytest", str(pages), *PAGE_RUN_OPTIONS]
     command += ["-n", parallel, "--dist", "loadfile", "--timeout", "1200"]
     command += ["--dojo-transcripts", str(transcripts), "--dojo-docs-root", str(pages), *extra]
     started = time.monotonic()

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
 PAGE = """# Greetings
 
 ```sh dojo
@@ -126,3 +127,31 @@ def test_prepare_writes_the_package_s_bytecode_even_where_python_would_not() -> 
         if not cache.is_file() or cache.stat().st_mtime < source.stat().st_mtime
     ]
     assert missing == []
+
+
+LOADER_PROBE = """
+from pathlib import Path
+
+
+def pytest_sessionfinish(session):
+    import dojo_exec.pytest_plugin  # loaded by pytest, as a plugin
+
+    loader = type(dojo_exec.pytest_plugin.__loader__).__name__
+    Path(__file__).with_name("loader.txt").write_text(loader)
+"""
+
+
+def test_verify_does_not_rewrite_the_plugin_s_modules(tmp_path: Path) -> None:
+    """pytest would rewrite this package's asserts in every process of a run (it is a plugin
+    installed with an entry point, importable from the project's folder, where the dojo's
+    pages are verified): a run of pages has no use for it."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "greet.md").write_text(PAGE)
+    (pages / "conftest.py").write_text(LOADER_PROBE)
+    runs = str(tmp_path / "runs")
+    result = dojo_exec(
+        ROOT, "verify", str(pages), "--transcripts", runs, "--", "--dojo-driver", "none"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "pages" / "loader.txt").read_text() == "SourceFileLoader"
