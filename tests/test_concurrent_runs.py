@@ -31,6 +31,7 @@ import docker
 import docker.errors
 import pytest
 from engine import engine_or_skip
+from leftovers import labelled
 
 from dojo_exec.machines.labels import LABEL_ROLE, LABEL_RUN, ROLE_NODE
 from dojo_exec.machines.mirror import MIRROR_NAME
@@ -93,13 +94,6 @@ def _start(
         start_new_session=True,
         preexec_fn=reset_signals,
     )
-
-
-def _labelled(client: docker.DockerClient, run: str) -> list[str]:
-    label = {"label": f"{LABEL_RUN}={run}"}
-    found = [f"container {c.name}" for c in client.containers.list(all=True, filters=label)]
-    found += [f"volume {v.name}" for v in client.volumes.list(filters=label)]
-    return found + [f"network {n.name}" for n in client.networks.list(filters=label)]
 
 
 def _other_nodes(client: docker.DockerClient, ours: set[str]) -> int:
@@ -166,8 +160,8 @@ def test_two_runs_at_once_keep_each_others_machines_and_the_mirror(tmp_path: Pat
         assert x.returncode == 0, shown
         assert y.returncode == 0, shown
         assert "failed: 0" in out_x and "failed: 0" in out_y, shown
-        assert _labelled(client, run_x) == [], shown
-        assert _labelled(client, run_y) == [], shown
+        assert labelled(client, run_x) == [], shown
+        assert labelled(client, run_y) == [], shown
         during_x = _mirror_actions(client, last_step, x_end)
         actions = _mirror_actions(client, last_step, y_end)
         restarted = "destroy" in actions and "start" in actions[actions.index("destroy") :]

@@ -35,9 +35,8 @@ from pathlib import Path
 import docker
 import pytest
 from engine import engine_or_skip
-from leftovers import wait_none_left
+from leftovers import labelled, wait_none_left
 
-from dojo_exec.machines.labels import LABEL_RUN
 from dojo_exec.spawn import reset_signals
 from dojo_exec.transcripts import TranscriptError, loads
 
@@ -118,13 +117,6 @@ def plans(rng: random.Random, count: int) -> list[Plan]:
         sig = rng.choice([signal.SIGINT, signal.SIGTERM])
         chosen.append(Plan(runner, after, round(rng.uniform(0, spread), 2), sig))
     return chosen
-
-
-def _labelled(client: docker.DockerClient, run: str) -> list[str]:
-    label = {"label": f"{LABEL_RUN}={run}"}
-    found = [f"container {c.name}" for c in client.containers.list(all=True, filters=label)]
-    found += [f"volume {v.name}" for v in client.volumes.list(filters=label)]
-    return found + [f"network {n.name}" for n in client.networks.list(filters=label)]
 
 
 def _phase(marks: Path, runner: str) -> str:
@@ -248,7 +240,7 @@ def _trial(client: docker.DockerClient, base: Path, number: int, plan: Plan, see
         assert "Traceback" not in output, shown
     # a reaper may still be removing the cluster of a process that was killed: wait for it
     assert wait_none_left(f"{MARK}={trial.mark}", within=120) == [], shown
-    assert _labelled(client, trial.run) == [], shown
+    assert labelled(client, trial.run) == [], shown
     left, locks = trial.left_in_tmp()
     assert left == [], shown
     assert trial.half_written() == [], shown
@@ -282,7 +274,7 @@ def test_interrupts_at_random_points_leave_nothing(tmp_path: Path) -> None:
         _stop(process)
     assert process.returncode == 0, output
     assert "steps: 4  passed: 4  failed: 0" in output, output
-    assert _labelled(client, final.run) == []
+    assert labelled(client, final.run) == []
     assert final.left_in_tmp()[0] == []
     sent = sum(signals.values())
     print(
@@ -304,13 +296,13 @@ def test_a_killed_runner_leaves_nothing_either(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, "the sleeping step never started"
             time.sleep(0.05)
         assert process.poll() is None, process.communicate()[0]
-        assert _labelled(client, trial.run) != []  # a machine is there to be left behind
+        assert labelled(client, trial.run) != []  # a machine is there to be left behind
         os.killpg(process.pid, signal.SIGKILL)  # the runner and what it started in its group
         process.communicate(timeout=60)
     finally:
         _stop(process)
     assert wait_none_left(f"{MARK}={trial.mark}", within=120) == []
-    assert _labelled(client, trial.run) == []
+    assert labelled(client, trial.run) == []
     assert trial.left_in_tmp()[0] == []
 
 

@@ -11,10 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-import docker
 import pytest
 from engine import engine_or_skip
-from leftovers import wait_none_left
+from leftovers import labelled, wait_none_left
 
 from dojo_exec import replay_creates
 from dojo_exec.machines.labels import LABEL_RUN
@@ -115,20 +114,13 @@ def spied(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
-def _labelled(client: docker.DockerClient, run: str) -> list[str]:
-    label = {"label": f"{LABEL_RUN}={run}"}
-    found = [f"container {c.name}" for c in client.containers.list(all=True, filters=label)]
-    found += [f"volume {v.name}" for v in client.volumes.list(filters=label)]
-    return found + [f"network {n.name}" for n in client.networks.list(filters=label)]
-
-
 def _run(page: Path, run: str, monkeypatch: pytest.MonkeyPatch) -> list[StepOutcome]:
     monkeypatch.setenv("DOJO_RUN", run)
     seen: list[StepOutcome] = []
     with PageSession.for_path(page, transcripts_root=None, on_outcome=seen.append) as session:
         session.run_all()
     assert wait_none_left(f"DOJO_RUN={run}", within=60) == []
-    assert _labelled(engine_or_skip(), run) == []
+    assert labelled(engine_or_skip(), run) == []
     return seen
 
 
@@ -209,4 +201,4 @@ def test_ctrl_c_while_creates_run_at_once_leaves_nothing(tmp_path: Path) -> None
     assert process.returncode == 2, output
     assert "dojo_exec/replay_creates.py" in output, output  # it came while they ran
     assert wait_none_left(f"DOJO_RUN={run}", within=60) == []
-    assert _labelled(client, run) == []
+    assert labelled(client, run) == []

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
-from leftovers import wait_none_left
+from leftovers import labelled, wait_none_left
 
 PAGE = """# Signals
 
@@ -217,13 +217,7 @@ def _labelled(run: str) -> list[str]:
 
     client = docker.from_env()
     try:
-        found = [f"container {c.name}" for c in client.containers.list(
-            all=True, filters={"label": f"dojo.run={run}"})]  # fmt: skip
-        found += [f"volume {v.name}" for v in client.volumes.list(
-            filters={"label": f"dojo.run={run}"})]  # fmt: skip
-        found += [f"network {n.name}" for n in client.networks.list(
-            filters={"label": f"dojo.run={run}"})]  # fmt: skip
-        return found
+        return labelled(client, run)
     finally:
         client.close()
 
