@@ -20,6 +20,7 @@ transcripts' own encoding), ``dojo-exec report`` and the site.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shlex
 import tempfile
@@ -32,10 +33,11 @@ from typing import Any
 
 from dojo_exec import __version__, replay_creates
 from dojo_exec.chains import HANDOVER, chain_order
-from dojo_exec.cluster import EMBEDDED, NO_MACHINE_CHOSEN, NO_MACHINES, Cluster
+from dojo_exec.cluster import EMBEDDED, NO_MACHINE_CHOSEN, NO_MACHINES, SHIM_DRIVERS, Cluster
 from dojo_exec.head_start import HEAD_START
 from dojo_exec.interrupts import deferred_interrupts
 from dojo_exec.judgement import Judgement, judge, match_options, shown_output
+from dojo_exec.machines.driver import MachineError
 from dojo_exec.machines.store import Store
 from dojo_exec.page import (
     LOGOUTS,
@@ -717,8 +719,21 @@ class PageSession:
         return self._ask_local_engine(node_engine_version)
 
     def _machine_engines(self) -> str:
-        """The machines' engine versions (``a, b`` when they differ), or ``""``."""
-        assert self.shell is not None
+        """The machines' engine versions (``a, b`` when they differ), or ``""``.
+
+        This package's machines recorded the version their engine gave at creation (no
+        ``docker-machine ls``, which asks every running engine: 0.15 s at the end of every
+        page); a real docker-machine's are asked.
+        """
+        assert self.shell is not None and self.cluster is not None
+        if self.driver in SHIM_DRIVERS:
+            store = Store(self.cluster.storage)
+            recorded = []
+            for name in store.names():
+                with contextlib.suppress(MachineError):
+                    recorded.append(store.load(name).engine_version)
+            if all(recorded):  # none made by an older version of this package
+                return ", ".join(sorted(set(recorded)))
         run = self.shell.run("docker-machine ls --format '{{.DockerVersion}}' 2>/dev/null", 30)
         versions = {
             line.strip().removeprefix("v")  # docker-machine writes v20.10.24

@@ -354,7 +354,7 @@ class DindDriver(DindNodes):
         self.progress(f"({record.name}) Starting the engine...")
         container.start()
         if self.engine.is_local():
-            self.wait_engine(record.name, container)
+            self._answered(record, self.wait_engine(record.name, container))
             return
         unreachable = (
             f"Error creating machine: {record.name}: engine {self.engine.describe()} runs it at "
@@ -364,9 +364,15 @@ class DindDriver(DindNodes):
         if not reachable(record.ip, ENGINE_PORT):
             raise MachineError(unreachable)
         try:
-            self.wait_engine(record.name, container)
+            version = self.wait_engine(record.name, container)
         except MachineError as error:
             raise MachineError(f"{unreachable}: {error}") from None
+        self._answered(record, version)
+
+    def _answered(self, record: Machine, version: str) -> None:
+        """Record the version the new machine's engine gave (the run's provenance reads it)."""
+        record.engine_version = version
+        self.store.save(record)
 
     def _engine_env(self, record: Machine) -> dict[str, str]:
         env: dict[str, str] = {}

@@ -109,6 +109,8 @@ class Machine:
     ssh_port: int = 0
     runtime: str = ""
     """A VM's runtime folder (disk, sockets, pid: see :mod:`.qemu.vm`)."""
+    engine_version: str = ""
+    """The version its engine gave once it answered at creation (``Server.Version``)."""
 
     @property
     def url(self) -> str:
@@ -143,6 +145,7 @@ class Machine:
                 "APIHost": self.api_host,
                 "APIPort": self.api_port,
                 "RuntimeDir": self.runtime,
+                "EngineVersion": self.engine_version,
             },
             "DriverName": self.driver_name,
             "HostOptions": {
@@ -221,6 +224,7 @@ class Machine:
             api_port=int(driver.get("APIPort") or 0),
             ssh_port=int(driver.get("SSHPort") or 0),
             runtime=driver.get("RuntimeDir", ""),
+            engine_version=driver.get("EngineVersion", ""),
         )
 
 

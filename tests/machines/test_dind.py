@@ -37,6 +37,7 @@ def test_create_labels_tls_and_state(driver: DindDriver, client: docker.DockerCl
     assert driver.ip("m1") == record.ip
     engine = tls_client(driver.store.machine_dir("m1"), record.ip)
     assert engine.info()["Name"] == "m1"
+    assert record.engine_version == engine.version()["Version"]  # as it answered at creation
     engine.close()
     assert driver.list() == ["m1"]
 

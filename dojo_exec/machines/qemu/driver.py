@@ -274,7 +274,8 @@ class QemuDriver:
         self.progress(f"({record.name}) Waiting for the VM...")
         self._configure(record, vm, deadline, expect_ready=incoming is None)
         self.progress(f"({record.name}) Waiting for the engine...")
-        self._wait_engine(record, vm, deadline)
+        record.engine_version = self._wait_engine(record, vm, deadline)
+        self.store.save(record)  # the version its engine gave (the run's provenance reads it)
         self._keep_ssh(record, vm)
 
     def _keep_ssh(self, record: Machine, vm: Vm) -> None:
