@@ -4,6 +4,7 @@ whose prerequisites' steps, changed since their latest recorded run on the engin
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -246,6 +247,7 @@ def test_the_node_image_says_its_engine_without_starting() -> None:
     """What a page that removed its machines records as its engine (runner._node_engine)."""
     import docker
 
+    from dojo_exec.machines import node_image
     from dojo_exec.machines.node_image import (
         DEFAULT_SUITE,
         ENGINES,
@@ -255,8 +257,20 @@ def test_the_node_image_says_its_engine_without_starting() -> None:
 
     client = docker.from_env()
     ensure_node_image(client, DEFAULT_SUITE)
+    node_image._ENGINE_VERSIONS.clear()  # read the image, not this process's cache
+    since = int(time.time()) - 1
     version = node_engine_version(client, DEFAULT_SUITE)
     assert version is not None and version.startswith(ENGINES[DEFAULT_SUITE] + "+"), version
+    # the image declares VOLUME /var/lib/docker: the container it read leaves no volume behind
+    created = client.events(
+        since=since, until=int(time.time()) + 1, decode=True,
+        filters={"type": "volume", "event": "create"},
+    )  # fmt: skip
+    anonymous = {
+        e["Actor"]["ID"] for e in created if re.fullmatch(r"[0-9a-f]{64}", e["Actor"]["ID"])
+    }
+    left = {v.name for v in client.volumes.list()} & anonymous
+    assert anonymous and left == set()  # one was made (the test sees it), and it is gone
 
 
 def test_report_on_one_engine(tmp_path: Path) -> None:

@@ -93,7 +93,7 @@ def ensure_internet(
     except docker.errors.NotFound:
         container = None
     if container is not None and container.labels.get(LABEL_RECIPE) != image.partition(":")[2]:
-        container.remove(force=True)  # made from an older recipe: replace it
+        container.remove(force=True, v=True)  # made from an older recipe: replace it
         container = None
     if container is None:
         api = client.api
@@ -119,7 +119,7 @@ def ensure_internet(
 def remove_internet(client: docker.DockerClient, name: str) -> bool:
     """Remove the stand-in ``name``; True if it was there."""
     try:
-        client.containers.get(name).remove(force=True)
+        client.containers.get(name).remove(force=True, v=True)
     except docker.errors.NotFound:
         return False
     return True

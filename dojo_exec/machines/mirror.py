@@ -124,7 +124,7 @@ def ensure_filled_image(client: docker.DockerClient, *, log: Log = print) -> str
             repository, _, name = tag.partition(":")
             container.commit(repository, name, changes=[f"LABEL {LABEL_RECIPE}={name}"])
         finally:
-            container.remove(force=True)
+            container.remove(force=True, v=True)
         _remove_older_fills(client, base, tag)
     return tag
 
@@ -300,6 +300,6 @@ def remove_mirror(client: docker.DockerClient, *, name: str = MIRROR_NAME) -> No
     mirrors of earlier versions had."""
     container = _container(client, name)
     if container is not None:
-        container.remove(force=True)
+        container.remove(force=True, v=True)
     with contextlib.suppress(docker.errors.NotFound):
         client.volumes.get(f"{name}-data").remove(force=True)

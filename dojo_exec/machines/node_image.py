@@ -76,7 +76,7 @@ def node_engine_version(client: docker.DockerClient, suite: str | None = None) -
     except (docker.errors.DockerException, tarfile.TarError, KeyError):
         return None
     finally:
-        container.remove(force=True)
+        container.remove(force=True, v=True)
     for entry in text.split("\n\n"):
         if "\nPackage: docker.io\n" in f"\n{entry}\n":
             found = re.search(r"^Version: (?:\d+:)?(\S+)", entry, re.MULTILINE)

@@ -248,7 +248,7 @@ def _remove_shared_services(client: docker.DockerClient) -> list[str]:
             if mount.get("Type") == "volume" and mount.get("Name")
         ]
         try:
-            container.remove(force=True)
+            container.remove(force=True, v=True)
         except docker.errors.NotFound:
             continue
         except docker.errors.APIError as error:
