@@ -4,8 +4,8 @@ whose prerequisites' steps, changed since their latest recorded run on the engin
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 import sys
