@@ -108,7 +108,8 @@ def run_creates(
     creates = []
     for text, timeout in commands:
         name = create_name(text)
-        assert name is not None, text
+        if name is None:
+            raise ValueError(f"not a plain docker-machine create: {text!r}")
         creates.append(_Create(name, text, timeout))
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(creates))
     futures: list[concurrent.futures.Future[StepRun]] = []

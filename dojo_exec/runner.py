@@ -242,6 +242,9 @@ class PageSession:
             for step in group
             for command in step.commands
         ]
+        if not all(replay_creates.create_name(text) for text, _ in commands):
+            # a value the page bound earlier made one more than words: the shell's business
+            return [self.run_step(step, replay=True) for step in group]
         store = Store(self.cluster.storage)
         started = time.monotonic()
         runs = replay_creates.run_creates(

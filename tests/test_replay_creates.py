@@ -83,6 +83,20 @@ def test_a_console_session_of_creates_is_one_group_with_a_listing_it_is_not() ->
     assert not at_once(mixed)
 
 
+def test_run_creates_refuses_what_is_not_a_plain_create(tmp_path: Path) -> None:
+    """A command the shell would change is never run outside it (nothing is started)."""
+    with pytest.raises(ValueError, match="not a plain docker-machine create"):
+        replay_creates.run_creates(
+            [("docker-machine create -d virtualbox a", 10.0), ("touch started; echo $X", 10.0)],
+            env={},
+            cwd=tmp_path,
+            has_address=lambda name: True,
+            columns=80,
+            rows=24,
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
 # -- on real machines --------------------------------------------------------------------------
 
 
