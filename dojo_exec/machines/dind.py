@@ -10,6 +10,7 @@ so a crash or Ctrl-C at any point leaves nothing that :mod:`.teardown` cannot fi
 from __future__ import annotations
 
 import builtins
+import concurrent.futures
 import contextlib
 import io
 import ipaddress
@@ -36,7 +37,12 @@ from dojo_exec.machines.driver import (
 )
 from dojo_exec.machines.engines import Engine, current_engine, host_networks, reachable, remember
 from dojo_exec.machines.host_lock import host_lock, lock_file, named_lock, shared_services_in_use
-from dojo_exec.machines.internet import ROLE_INTERNET, ensure_internet, remove_internet
+from dojo_exec.machines.internet import (
+    ROLE_INTERNET,
+    ensure_internet,
+    internet_address,
+    remove_internet,
+)
 from dojo_exec.machines.labels import (
     LABEL_CLUSTER,
     LABEL_MACHINE,
@@ -292,6 +298,14 @@ class DindDriver(DindNodes):
             raise
 
     def _create(self, record: Machine, machine_dir: Path) -> None:
+        # the cluster's internet stand-in starts beside the node (its address is known ahead)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as aside:
+            self._create_beside(record, machine_dir, aside)
+
+    def _create_beside(
+        self, record: Machine, machine_dir: Path, aside: concurrent.futures.Executor
+    ) -> None:
+        internet: concurrent.futures.Future[str] | None = None
         certs.ensure_ca(self.store.certs_dir)
         record.image = self._node_image()
         record.suite = self.suite or ""
@@ -304,9 +318,10 @@ class DindDriver(DindNodes):
             if not record.registry_mirrors and stand_ins:
                 record.registry_mirrors = self._mirror(network)
             if stand_ins:
-                dns = self._internet(network)
+                dns = internet_address(network)
                 options["dns"] = [dns]
                 env["DOJO_DNS"] = dns
+                internet = aside.submit(self._internet, network)  # once this block is left
             self._clear_stale(record)
             self.client.volumes.create(
                 record.volume, labels=machine_labels(self.cluster, record.name)
@@ -353,6 +368,8 @@ class DindDriver(DindNodes):
         container.put_archive("/", archive)
         self.progress(f"({record.name}) Starting the engine...")
         container.start()
+        if internet is not None:
+            internet.result()  # running, answering every name, before the machine is
         if self.engine.is_local():
             self._answered(record, self.wait_engine(record.name, container))
             return
@@ -403,10 +420,14 @@ class DindDriver(DindNodes):
         return self.mirror
 
     def _internet(self, network: Network) -> str:
-        """The cluster's internet stand-in (started when missing); its address."""
+        """The cluster's internet stand-in (started when missing); its address.
+
+        Under the cluster's lock, as the node's container is made: a second create in the
+        cluster finds it there, or waits until it is."""
         labels = machine_labels(self.cluster, role=ROLE_INTERNET)
         name = internet_name(self.cluster)
-        return ensure_internet(self.client, network, name, labels, log=self.progress)
+        with named_lock(f"cluster-{self.cluster}"):
+            return ensure_internet(self.client, network, name, labels, log=self.progress)
 
     def _mirror(self, network: Network) -> builtins.list[str]:
         with named_lock("mirror"):
