@@ -9,7 +9,9 @@ or has ended: the machines get the addresses, and VirtualBox's host-only ones, t
 after the other, and the rest of their creation overlaps.
 
 Only in a replay (a page's own steps run as written), only on embedded machines, and only
-for commands that are a plain ``docker-machine create [OPTIONS] NAME`` (no variable, quote,
+for commands that are a plain ``docker-machine create [OPTIONS] NAME`` (whole steps of
+them, or the first commands of a console session: its other commands run after them, in the
+page's shell) (no variable, quote,
 pipe or list; output sent to ``/dev/null`` at most) run in the page's own
 shell, in steps without ``wait=`` or ``skip=``.  Each runs in ``bash -c`` with that shell's
 environment and working directory, and its output is rendered as a terminal shows it.
@@ -57,23 +59,32 @@ def create_name(text: str) -> str | None:
     return None if name.startswith("-") or "=" in name else name
 
 
-def _eligible(step: Step) -> bool:
+def leading_creates(step: Step) -> int:
+    """How many of the step's first commands are plain creates that may run at once (0 for
+    a step with ``wait=``, ``skip=`` or ``machine=``, or whose commands a prompt sends to a
+    machine)."""
     options = step.options
-    return (
-        bool(step.commands)
-        and options.wait is None
-        and options.skip is None
-        and options.machine is None
-        and all(c.machine is None and create_name(c.text) for c in step.commands)
-    )
+    if options.wait is not None or options.skip is not None or options.machine is not None:
+        return 0
+    count = 0
+    for command in step.commands:
+        if command.machine is not None or create_name(command.text) is None:
+            break
+        count += 1
+    return count
+
+
+def _only_creates(step: Step) -> bool:
+    return bool(step.commands) and leading_creates(step) == len(step.commands)
 
 
 def groups(steps: Sequence[Step]) -> list[list[Step]]:
-    """``steps`` in order, cut into runs of consecutive steps that only create machines
-    (several steps, or one with several creates: run at once) and single other steps."""
+    """``steps`` in order, cut into runs of consecutive steps that only create machines and
+    single other steps (a console session that starts with creates and goes on, say with
+    ``docker-machine ls``, is one of those: its creates run at once, then the rest)."""
     found: list[list[Step]] = []
     for step in steps:
-        if _eligible(step) and found and _eligible(found[-1][0]):
+        if _only_creates(step) and found and _only_creates(found[-1][-1]):
             found[-1].append(step)
         else:
             found.append([step])
@@ -82,7 +93,7 @@ def groups(steps: Sequence[Step]) -> list[list[Step]]:
 
 def at_once(group: Sequence[Step]) -> bool:
     """Whether ``group`` (from :func:`groups`) has more than one create to overlap."""
-    return _eligible(group[0]) and sum(len(step.commands) for step in group) > 1
+    return sum(leading_creates(step) for step in group) > 1
 
 
 @dataclass

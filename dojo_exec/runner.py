@@ -237,10 +237,11 @@ class PageSession:
         if place is None:
             return [self.run_step(step, replay=True) for step in group]
         env, cwd = place
+        creates = {step.index: replay_creates.leading_creates(step) for step in group}
         commands = [
             (self.substitutions.apply(command.text, step.path), step.options.timeout)
             for step in group
-            for command in step.commands
+            for command in step.commands[: creates[step.index]]
         ]
         if not all(replay_creates.create_name(text) for text, _ in commands):
             # a value the page bound earlier made one more than words: the shell's business
@@ -257,11 +258,21 @@ class PageSession:
         )
         outcomes = []
         for step in group:
-            mine, runs = runs[: len(step.commands)], runs[len(step.commands) :]
-            for command, run in zip(step.commands, mine, strict=True):
+            count = creates[step.index]
+            mine, runs = runs[:count], runs[count:]
+            for command, run in zip(step.commands[:count], mine, strict=True):
                 self.substitutions.learn_command(step, command, run.output)
-            # all of them ran: each is judged, and the first failure stops the page
-            outcome = self._outcome(step, mine, judge(step, mine), started, attempts=1, replay=True)
+            died = None
+            if count < len(step.commands):  # a session's other commands: after them, in the shell
+                rest, died = self._run_commands(step, first=count)
+                mine += rest
+            if died is not None:
+                self.stopped = f"the page's shell died at {step.location}: {died}"
+                outcome = StepOutcome(step, "error", explanation=self.stopped, replay=True)
+            else:  # all of them ran: each is judged, and the first failure stops the page
+                outcome = self._outcome(
+                    step, mine, judge(step, mine), started, attempts=1, replay=True
+                )
             if self.on_outcome is not None:
                 self.on_outcome(outcome)
             outcomes.append(outcome)
@@ -539,13 +550,14 @@ class PageSession:
                 )
         return outcome
 
-    def _run_commands(self, step: Step) -> tuple[list[StepRun], str | None]:
-        """Run the step's commands in order, each in its shell; stop at a timeout or death.
+    def _run_commands(self, step: Step, first: int = 0) -> tuple[list[StepRun], str | None]:
+        """Run the step's commands in order (from the ``first``), each in its shell; stop at a
+        timeout or death.
 
         Returns the runs, and why a shell could not run a command (None when all could).
         """
         runs: list[StepRun] = []
-        for command in step.commands:
+        for command in step.commands[first:]:
             if self._logs_in_or_out(step, command):
                 runs.append(StepRun(output="", raw="", exit_status=0, duration=0.0))
                 continue

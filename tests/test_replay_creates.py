@@ -17,8 +17,8 @@ from leftovers import labelled, wait_none_left
 
 from dojo_exec import replay_creates
 from dojo_exec.machines.labels import LABEL_RUN
-from dojo_exec.page import parse_page
-from dojo_exec.replay_creates import at_once, create_name, groups
+from dojo_exec.page import parse_page, parse_text
+from dojo_exec.replay_creates import at_once, create_name, groups, leading_creates
 from dojo_exec.runner import PageSession, StepOutcome
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,11 +76,23 @@ def test_a_setup_page_s_creates_make_one_group_and_its_other_steps_their_own() -
     assert [at_once(group) for group in found] == [True] + [False] * (len(steps) - 3)
 
 
-def test_a_console_session_of_creates_is_one_group_with_a_listing_it_is_not() -> None:
+def test_a_console_session_of_creates_is_one_group_and_so_is_one_that_goes_on() -> None:
     session = groups(parse_page(SETUP_PAGES[1]).steps)[0]
     assert len(session) == 1 and len(session[0].commands) == 3 and at_once(session)
     mixed = groups(parse_page(SETUP_PAGES[2]).steps)[0]  # three creates, then docker-machine ls
-    assert not at_once(mixed)
+    assert len(mixed) == 1 and len(mixed[0].commands) == 4 and at_once(mixed)
+    assert leading_creates(mixed[0]) == 3
+
+
+def test_a_session_that_starts_otherwise_or_waits_runs_as_written() -> None:
+    text = (
+        "# P\n\n```console dojo\n$ docker-machine ls\n$ docker-machine create -d virtualbox a\n"
+        "$ docker-machine create -d virtualbox b\n```\n\n```console dojo wait=30s\n"
+        "$ docker-machine create -d virtualbox c\n$ docker-machine create -d virtualbox d\n```\n"
+    )
+    steps = parse_text(text, Path("p.md")).steps
+    assert [leading_creates(step) for step in steps] == [0, 0]
+    assert [at_once(group) for group in groups(steps)] == [False, False]
 
 
 def test_run_creates_refuses_what_is_not_a_plain_create(tmp_path: Path) -> None:
@@ -153,6 +165,32 @@ def test_a_replayed_setup_makes_its_machines_at_once_each_at_its_address(
     assert [name for name, _ in listed] == ["manager1", "worker1", "worker2"]
     addresses = [int(ipaddress.ip_address(ip)) for _, ip in listed]
     assert addresses == list(range(addresses[0], addresses[0] + 3))  # as made one by one
+
+
+@pytest.mark.docker
+def test_a_session_s_creates_run_at_once_then_its_listing_in_the_shell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spied: list[int]
+) -> None:
+    """As the Docker-docs-style setup writes it: creates, then ``docker-machine ls`` in one
+    console block."""
+    (tmp_path / "setup.md").write_text(
+        "# Setup\n\n```console dojo\n"
+        "$ docker-machine create --driver virtualbox manager1 > /dev/null\n"
+        "$ docker-machine create --driver virtualbox worker1 > /dev/null\n"
+        "$ LISTED=$(docker-machine ls -q | wc -l); docker-machine ls -q\n"
+        "manager1\nworker1\n```\n"
+    )
+    after = tmp_path / "after.md"
+    after.write_text(
+        f"---\nrequires: [setup.md]\n---\n# After\n\n{FENCE}sh dojo\necho $LISTED\n"
+        f"# Result ==>\n2\n{FENCE}\n"
+    )
+    seen = _run(after, "c-replay-session", monkeypatch)
+    assert spied == [2]
+    assert [(o.step.path.name, o.verdict) for o in seen] == [
+        ("setup.md", "passed"),
+        ("after.md", "passed"),  # the listing ran in the page's shell: its variable is there
+    ]
 
 
 @pytest.mark.docker
