@@ -72,7 +72,15 @@ def test_a_published_port_is_programmed_once_then_again_when_its_tasks_change(
     run(node, "docker", "service", "create", "--detach", "--name", "web", "-p", "8080:80",
         "--replicas", "3", "nginx")  # fmt: skip
     eventually("the published port answers", answers, timeout=60)
+
+    def all_running() -> bool:
+        states = run(node, "docker", "service", "ps", "web", "--filter", "desired-state=running",
+                     "--format", "{{.CurrentState}}")  # fmt: skip
+        return states.count("Running") == 3
+
+    eventually("the three tasks running", all_running, timeout=60)
     eventually("the tasks programmed", lambda: programmed(node) >= 1)
+    time.sleep(3)  # read every second: the last task's address is programmed by now
     settled = programmed(node)
     time.sleep(8)  # the mesh reads the ingress network every second at first
     assert programmed(node) == settled, mesh_log(node)
