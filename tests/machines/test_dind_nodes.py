@@ -106,7 +106,7 @@ def test_ls_states_are_those_of_the_machines_containers_only(driver: DindDriver)
         assert reader.states(["m1"])["m1"] == (State.ERROR, f"container {container} not found")
         assert managed_statuses_by_cli(DOCKER_CLI, [container, f"{container}-none"]) == {}
     finally:
-        driver.client.containers.get(container).remove(force=True)
+        driver.client.containers.get(container).remove(force=True, v=True)  # VOLUME in the image
 
 
 def test_a_machine_whose_container_is_gone_is_in_error(tmp_path: Path) -> None:
