@@ -230,7 +230,7 @@ def test_ctrl_c_while_creates_run_at_once_leaves_nothing(tmp_path: Path) -> None
     after = _setup(tmp_path, "manager1", "worker1", "worker2")
     run = "c-replay-interrupted"
     process = subprocess.Popen(
-        [sys.executable, "-m", "dojo_exec.cli", "verify", str(after)],
+        [sys.executable, "-m", "dojo_exec.cli", "verify", str(after), "--", "--full-trace"],
         cwd=tmp_path,
         env={**os.environ, "DOJO_RUN": run},
         stdin=subprocess.DEVNULL,
@@ -251,6 +251,6 @@ def test_ctrl_c_while_creates_run_at_once_leaves_nothing(tmp_path: Path) -> None
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
     assert process.returncode == 2, output
-    assert "dojo_exec/replay_creates.py" in output, output  # it came while they ran
+    assert "dojo_exec/replay_creates.py:" in output, output  # it came while they ran
     assert wait_none_left(f"DOJO_RUN={run}", within=60) == []
     assert labelled(client, run) == []
