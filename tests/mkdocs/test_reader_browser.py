@@ -245,9 +245,14 @@ def test_search_works_from_file_urls(chromium: Browser, project_site: Path) -> N
         assert search.count() == 1
         search.click()
         search.press_sequentially("Generating")  # only the captured create outputs say it
-        result = page.locator(".md-search-result__item").first
-        result.wait_for(state="visible", timeout=60_000)
-        assert "setup.html" in (result.locator("a").first.get_attribute("href") or "")
+        first = page.locator(".md-search-result__item a").first
+        # Results come per keystroke; wait for those of the whole word, not of "g".
+        page.wait_for_function(
+            "() => (document.querySelector('.md-search-result__item a') || {}).href"
+            "?.includes('h=generating')",
+            timeout=60_000,
+        )
+        assert "setup.html" in (first.get_attribute("href") or "")
     finally:
         page.close()
     assert [url for url in seen if not url.startswith(("file://", "data:", "blob:"))] == []
