@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from test_browser import (  # noqa: F401  (fixtures)
     ARTIFACTS,
+    assert_first_search_result,
     chromium,
     project_server,
     project_site,
@@ -245,14 +246,7 @@ def test_search_works_from_file_urls(chromium: Browser, project_site: Path) -> N
         assert search.count() == 1
         search.click()
         search.press_sequentially("Generating")  # only the captured create outputs say it
-        first = page.locator(".md-search-result__item a").first
-        # Results come per keystroke; wait for those of the whole word, not of "g".
-        page.wait_for_function(
-            "() => (document.querySelector('.md-search-result__item a') || {}).href"
-            "?.includes('h=generating')",
-            timeout=60_000,
-        )
-        assert "setup.html" in (first.get_attribute("href") or "")
+        assert_first_search_result(page, "setup.html")
     finally:
         page.close()
     assert [url for url in seen if not url.startswith(("file://", "data:", "blob:"))] == []
