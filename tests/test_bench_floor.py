@@ -87,3 +87,23 @@ def test_a_page_s_chain_floor_adds_its_longest_prerequisite_chain(bench: ModuleT
     for name, page in pages.items():
         before = [bench.chain_floor(p.name, pages, floors) for p in page.requires]
         assert bench.chain_floor(name, pages, floors) == floors[name] + max(before, default=0.0)
+
+
+def test_a_promised_no_leader_answer_waits_the_election_and_request_timeouts(
+    bench: ModuleType, tmp_path: Path
+) -> None:
+    """The managers page stops one of two managers and promises swarm's no-leader error."""
+    from dojo_exec.page import parse_page
+
+    managers = parse_page(Path(__file__).parent.parent / "docs" / "managers.md")
+    wait = bench.ELECTION_TIMEOUT + bench.REQUEST_TIMEOUT
+    assert bench.page_floor(managers) == wait  # its other steps impose nothing
+    page = tmp_path / "quorum.md"
+    page.write_text(
+        "```console dojo\n$ docker node ls\nError response from daemon: rpc error: code = Unknown "
+        "desc = The swarm does not have a leader. It's possible that too few managers are "
+        "online.\n$ docker node ls\nID   HOSTNAME\n```\n"
+    )
+    assert bench.page_floor(parse_page(page)) == wait  # a console session's promise too
+    page.write_text("```console dojo\n$ docker node ls\nID   HOSTNAME\n```\n")
+    assert bench.page_floor(parse_page(page)) == 0.0
