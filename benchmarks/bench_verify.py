@@ -323,7 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     each = ", ".join(f"{took:.1f}" for took in warm)
     middle = statistics.median(warm)
     print(
-        f"warm (images present), median of {len(warm)} runs: {middle:.1f} s, "
+        f"warm (images present), median of {len(warm)} run{'s' if len(warm) > 1 else ''}: "
+        f"{middle:.1f} s, "
         f"{middle / floor:.2f}x the floor (runs: {each} s; worst {max(warm) / floor:.2f}x)"
     )
     print(f"no-change incremental run (--dojo-changed): {unchanged:.1f} s")
