@@ -1,6 +1,7 @@
 """The dojo's own pages given back their 2016 promises: one update brings them to today.
 
-The original workshop (``../shared/seed/swarmmode-dojo.md``, Docker 1.12) shows, under the
+The original workshop (``tests/data/seed/swarmmode-dojo.md``, a copy of the team's
+``../shared/seed/``, so a checkout alone has it; Docker 1.12) shows, under the
 same commands as ``docs/swarm.md`` and ``docs/service.md``, the outputs of 2016: a
 ``COMMAND`` column in ``docker service ls``, ``ping docker.com`` tasks, 1.12's
 ``service inspect --pretty``.  Those promises are put into copies of the pages, each
@@ -23,7 +24,7 @@ from dojo_exec.page import Step, parse_page
 from dojo_exec.update import Edit, apply_edits
 
 ROOT = Path(__file__).parent.parent
-SEED = ROOT.parent / "shared" / "seed" / "swarmmode-dojo.md"
+SEED = ROOT / "tests" / "data" / "seed" / "swarmmode-dojo.md"
 DOCS = ROOT / "docs"
 PAGES = ("setup.md", "swarm.md", "service.md")  # service.md requires swarm.md requires setup.md
 GIVEN_BACK = ("swarm.md", "service.md")
